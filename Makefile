@@ -1,0 +1,43 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test build lint fmt migrate seed clean
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+# The Cython kernel is compiled here, for the CPU of this machine.
+build: $(STAMP)
+	@if [ -f setup.py ]; then $(PY) setup.py build_ext --inplace -q; fi
+
+migrate: build
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo --quiet
+
+run: seed
+	$(PY) manage.py run_all --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: build lint
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest
+
+clean:
+	rm -rf build var/celery innovation_center/kernel/*.so innovation_center/kernel/*.c

@@ -1,0 +1,184 @@
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from innovation_center.core.scoping import Scope
+
+
+class Organisation(models.Model):
+    """The center itself, a partner company or a university: what people are members of."""
+
+    class Kind(models.TextChoices):
+        CENTER = "center", _("Computing center")
+        COMPANY = "company", _("Company")
+        UNIVERSITY = "university", _("University")
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    scope = Scope(company="pk", university="pk")
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "name"], name="organisation_unique_name"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["center", "company", "university"]),
+                name="organisation_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's role in one organisation; the role must fit the organisation's kind."""
+
+    class Role(models.TextChoices):
+        CENTER_ADMIN = "center_admin", _("Center administrator")
+        CENTER_REVIEWER = "center_reviewer", _("Compute reviewer")
+        CENTER_OPERATOR = "center_operator", _("Center operator")
+        COMPANY_OWNER = "company_owner", _("Company owner")
+        COMPANY_MEMBER = "company_member", _("Company member")
+        COORDINATOR = "coordinator", _("University coordinator")
+
+    ROLES_BY_KIND = {
+        Organisation.Kind.CENTER: {Role.CENTER_ADMIN, Role.CENTER_REVIEWER, Role.CENTER_OPERATOR},
+        Organisation.Kind.COMPANY: {Role.COMPANY_OWNER, Role.COMPANY_MEMBER},
+        Organisation.Kind.UNIVERSITY: {Role.COORDINATOR},
+    }
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("organisation"),
+    )
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    scope = Scope(company="organisation", university="organisation", user="user")
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organisation"], name="membership_one_role_per_organisation"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.organisation} · {self.get_role_display()}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.organisation_id and self.role:
+            allowed = self.ROLES_BY_KIND[self.organisation.kind]
+            if self.role not in allowed:
+                raise ValidationError(
+                    {
+                        "role": _(
+                            "A %(kind)s membership cannot have the role “%(role)s”; "
+                            "choose one of: %(allowed)s."
+                        )
+                        % {
+                            "kind": self.organisation.get_kind_display(),
+                            "role": self.get_role_display(),
+                            "allowed": ", ".join(str(self.Role(r).label) for r in sorted(allowed)),
+                        }
+                    }
+                )
+
+
+class ApiToken(models.Model):
+    """A personal API token; only its SHA-256 is stored, the key is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("user"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=8, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    scope = Scope(user="user")
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def new_key(cls) -> str:
+        return secrets.token_urlsafe(32)
+
+
+class AuditEvent(models.Model):
+    """Who changed what and when, with the fields before and after."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    action = models.CharField(_("action"), max_length=50)
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, verbose_name=_("object type")
+    )
+    object_id = models.CharField(_("object id"), max_length=64)
+    object_repr = models.CharField(_("object"), max_length=200)
+    # The organisation the object belongs to, so members can read their own history.
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("organisation"),
+    )
+    before = models.JSONField(_("before"), default=dict, blank=True)
+    after = models.JSONField(_("after"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    scope = Scope(company="organisation", university="organisation")
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"

@@ -1,0 +1,33 @@
+"""The one Celery app: queues, and every periodic schedule in one place."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "innovation_center.settings")
+
+app = Celery("innovation_center")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Each periodic task expires before its next run so a stopped beat never floods the queue.
+app.conf.beat_schedule = {
+    "allocations-sweep": {
+        "task": "innovation_center.compute.tasks.allocations_sweep",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 14 * 60},
+    },
+}
+
+
+@app.on_after_configure.connect
+def ensure_filesystem_queue(sender: Celery, **kwargs: object) -> None:
+    # The filesystem transport needs its folders before the first message.
+    options = sender.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        if options.get(key):
+            os.makedirs(options[key], exist_ok=True)
+    backend = sender.conf.result_backend or ""
+    if backend.startswith("file://"):
+        os.makedirs(backend[len("file://") :], exist_ok=True)

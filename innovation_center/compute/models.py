@@ -1,0 +1,410 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from innovation_center.core.models import TimeStampedModel
+from innovation_center.core.scoping import Scope
+
+HOURS = {"max_digits": 16, "decimal_places": 6}
+
+
+class Site(TimeStampedModel):
+    """A node of the national compute network (Wuhan, Shenzhen, Xi'an, ...)."""
+
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    city = models.CharField(_("city"), max_length=60)
+    is_home = models.BooleanField(_("home site"), default=False)
+    commissioned_on = models.DateField(_("commissioned on"), null=True, blank=True)
+
+    scope = Scope(catalogue=True)
+
+    class Meta:
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+        ordering = ["-is_home", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_home"], condition=Q(is_home=True), name="site_one_home"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AcceleratorType(TimeStampedModel):
+    """A simulated device class; the figures drive the kernel's roofline simulator."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    vendor = models.CharField(_("vendor"), max_length=100)
+    preset = models.CharField(
+        _("simulator preset"),
+        max_length=40,
+        blank=True,
+        help_text=_("Name of the kernel simulator preset these figures come from."),
+    )
+    peak_tflops = models.DecimalField(_("peak FP32 TFLOP/s"), max_digits=10, decimal_places=3)
+    memory_gib = models.DecimalField(_("memory (GiB)"), max_digits=8, decimal_places=2)
+    memory_bandwidth_gbps = models.DecimalField(
+        _("memory bandwidth (GB/s)"), max_digits=10, decimal_places=2
+    )
+    interconnect_gbps = models.DecimalField(
+        _("interconnect (GB/s)"), max_digits=10, decimal_places=2
+    )
+    launch_overhead_us = models.DecimalField(
+        _("launch overhead (µs)"), max_digits=10, decimal_places=3, default=Decimal("5")
+    )
+
+    scope = Scope(catalogue=True)
+
+    class Meta:
+        verbose_name = _("accelerator type")
+        verbose_name_plural = _("accelerator types")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(peak_tflops__gt=0)
+                & Q(memory_gib__gt=0)
+                & Q(memory_bandwidth_gbps__gt=0)
+                & Q(interconnect_gbps__gt=0)
+                & Q(launch_overhead_us__gte=0),
+                name="acceleratortype_positive_figures",
+                violation_error_message=_("Peak, memory and bandwidths must be above zero."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Accelerator(TimeStampedModel):
+    """One simulated device at a site."""
+
+    class Health(models.TextChoices):
+        HEALTHY = "healthy", _("Healthy")
+        DRAINING = "draining", _("Draining")
+        FAILED = "failed", _("Failed")
+
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="accelerators", verbose_name=_("site")
+    )
+    accelerator_type = models.ForeignKey(
+        AcceleratorType,
+        on_delete=models.PROTECT,
+        related_name="accelerators",
+        verbose_name=_("accelerator type"),
+    )
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    health = models.CharField(
+        _("health"), max_length=10, choices=Health.choices, default=Health.HEALTHY, db_index=True
+    )
+    health_changed_at = models.DateTimeField(_("health changed at"), null=True, blank=True)
+    health_note = models.CharField(_("health note"), max_length=200, blank=True)
+
+    scope = Scope(catalogue=True)
+
+    class Meta:
+        verbose_name = _("accelerator")
+        verbose_name_plural = _("accelerators")
+        ordering = ["site", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AllocationRequest(TimeStampedModel):
+    """A company's request for accelerator-hours, reviewed by staff."""
+
+    class Kind(models.TextChoices):
+        NEW = "new", _("New allocation")
+        RENEWAL = "renewal", _("Renewal")
+        ENLARGEMENT = "enlargement", _("Enlargement")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    company = models.ForeignKey(
+        "ecosystem.Company",
+        on_delete=models.CASCADE,
+        related_name="allocation_requests",
+        verbose_name=_("company"),
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.NEW)
+    # A renewal or enlargement changes an existing allocation.
+    allocation = models.ForeignKey(
+        "Allocation",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="change_requests",
+        verbose_name=_("allocation to change"),
+    )
+    accelerator_type = models.ForeignKey(
+        AcceleratorType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accelerator type"),
+    )
+    site = models.ForeignKey(
+        Site,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("site"),
+    )
+    hours = models.DecimalField(_("accelerator-hours"), max_digits=12, decimal_places=2)
+    device_cap = models.PositiveIntegerField(_("concurrent-device cap"))
+    starts_on = models.DateField(_("period start"))
+    ends_on = models.DateField(_("period end"))
+    purpose = models.TextField(_("purpose"))
+    expected_outcome = models.TextField(_("expected outcome"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    decision_reason = models.TextField(_("decision reason"), blank=True)
+
+    scope = Scope(company="company__organisation")
+
+    class Meta:
+        verbose_name = _("allocation request")
+        verbose_name_plural = _("allocation requests")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(hours__gt=0),
+                name="allocationrequest_hours_positive",
+                violation_error_message=_("Ask for more than zero accelerator-hours."),
+            ),
+            models.CheckConstraint(
+                condition=Q(device_cap__gte=1),
+                name="allocationrequest_cap_positive",
+                violation_error_message=_("The device cap must be at least 1."),
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__gt=F("starts_on")),
+                name="allocationrequest_period_valid",
+                violation_error_message=_("The period must end after it starts."),
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="new") | Q(allocation__isnull=False),
+                name="allocationrequest_change_names_allocation",
+                violation_error_message=_("A renewal or enlargement must name its allocation."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(decision_reason=""),
+                name="allocationrequest_rejection_has_reason",
+                violation_error_message=_("Give the reason for a rejection."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company} · {self.hours} h ({self.get_status_display()})"
+
+
+class Allocation(TimeStampedModel):
+    """Accelerator-hours granted to a company for a period, under a concurrent-device cap."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        ACTIVE = "active", _("Active")
+        EXPIRED = "expired", _("Expired")
+        REVOKED = "revoked", _("Revoked")
+
+    company = models.ForeignKey(
+        "ecosystem.Company",
+        on_delete=models.CASCADE,
+        related_name="allocations",
+        verbose_name=_("company"),
+    )
+    request = models.OneToOneField(
+        AllocationRequest,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="granted_allocation",
+        verbose_name=_("request"),
+    )
+    accelerator_type = models.ForeignKey(
+        AcceleratorType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="allocations",
+        verbose_name=_("accelerator type"),
+    )
+    site = models.ForeignKey(
+        Site,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="allocations",
+        verbose_name=_("site"),
+    )
+    hours_granted = models.DecimalField(_("hours granted"), max_digits=12, decimal_places=2)
+    device_cap = models.PositiveIntegerField(_("concurrent-device cap"))
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.SCHEDULED, db_index=True
+    )
+    expiry_warned_at = models.DateTimeField(_("expiry warning sent at"), null=True, blank=True)
+
+    scope = Scope(company="company__organisation")
+
+    class Meta:
+        verbose_name = _("allocation")
+        verbose_name_plural = _("allocations")
+        ordering = ["-starts_on", "company__legal_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(hours_granted__gte=0), name="allocation_hours_non_negative"
+            ),
+            models.CheckConstraint(condition=Q(device_cap__gte=1), name="allocation_cap_positive"),
+            models.CheckConstraint(
+                condition=Q(ends_on__gt=F("starts_on")), name="allocation_period_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company} · {self.hours_granted} h · {self.starts_on:%Y-%m-%d}"
+
+
+class LedgerEntry(models.Model):
+    """One movement of accelerator-hours; balances are sums of these rows, never counters.
+
+    Each row moves hours between the allocation's *available* and *reserved* pools:
+    credit (+available), reserve (available → reserved), charge (reserved spent),
+    refund (unused reserve → available), expiry (−available).
+    """
+
+    class Kind(models.TextChoices):
+        CREDIT = "credit", _("Credit")
+        RESERVE = "reserve", _("Reserve")
+        CHARGE = "charge", _("Charge")
+        REFUND = "refund", _("Refund")
+        EXPIRY = "expiry", _("Expiry")
+
+    allocation = models.ForeignKey(
+        Allocation,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+        verbose_name=_("allocation"),
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    available = models.DecimalField(_("available change (h)"), **HOURS)
+    reserved = models.DecimalField(_("reserved change (h)"), **HOURS)
+    job = models.ForeignKey(
+        "evaluation.EvaluationJob",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
+        verbose_name=_("job"),
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    memo = models.CharField(_("memo"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    scope = Scope(company="allocation__company__organisation")
+
+    class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        ordering = ["created_at", "id"]
+        constraints = [
+            # The sign of each movement is fixed by its kind, in the database.
+            models.CheckConstraint(
+                condition=(Q(kind="credit") & Q(available__gt=0) & Q(reserved=0))
+                | (Q(kind="reserve") & Q(available__lt=0) & Q(reserved=-F("available")))
+                | (Q(kind="charge") & Q(available=0) & Q(reserved__lte=0))
+                | (Q(kind="refund") & Q(available__gte=0) & Q(reserved=-F("available")))
+                | (Q(kind="expiry") & Q(available__lte=0) & Q(reserved=0)),
+                name="ledgerentry_signs_match_kind",
+            ),
+            # A job is reserved, charged and refunded at most once: retries cannot repeat it.
+            models.UniqueConstraint(
+                fields=["job", "kind"],
+                condition=Q(job__isnull=False),
+                name="ledgerentry_once_per_job_and_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.available:+} / {self.reserved:+}"
+
+
+class Lease(models.Model):
+    """A device bound to one allocation's work from start to end; utilization comes from these."""
+
+    accelerator = models.ForeignKey(
+        Accelerator, on_delete=models.PROTECT, related_name="leases", verbose_name=_("accelerator")
+    )
+    allocation = models.ForeignKey(
+        Allocation, on_delete=models.PROTECT, related_name="leases", verbose_name=_("allocation")
+    )
+    job = models.ForeignKey(
+        "evaluation.EvaluationJob",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="leases",
+        verbose_name=_("job"),
+    )
+    started_at = models.DateTimeField(_("started at"), db_index=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True, db_index=True)
+
+    scope = Scope(company="allocation__company__organisation")
+
+    class Meta:
+        verbose_name = _("lease")
+        verbose_name_plural = _("leases")
+        ordering = ["-started_at"]
+        constraints = [
+            # A device is in at most one active lease: double-booking is impossible.
+            models.UniqueConstraint(
+                fields=["accelerator"],
+                condition=Q(ended_at__isnull=True),
+                name="lease_one_active_per_device",
+                violation_error_message=_("This accelerator is already leased."),
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
+                name="lease_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.accelerator} · {self.started_at:%Y-%m-%d %H:%M}"

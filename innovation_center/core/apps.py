@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "innovation_center.core"
+    verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from innovation_center.core import checks  # noqa: F401  (registers system checks)

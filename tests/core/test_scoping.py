@@ -1,0 +1,258 @@
+"""Who sees what, for every model of the project: one world, every viewer, every model.
+
+Each row in the world is tagged with the tenants that may see it; the test derives the
+expected rows from the tags and compares with `scoped_queryset`. A model added to the
+project without rows here fails `test_it_covers_every_model`.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models as djmodels
+from django.http import Http404
+from django.utils import timezone
+
+from innovation_center.accounts.models import ApiToken, AuditEvent, Membership, Organisation
+from innovation_center.compute.models import AllocationRequest, Lease
+from innovation_center.core.checks import OUR_APPS
+from innovation_center.core.scoping import get_scoped_or_404, scoped_queryset
+from innovation_center.ecosystem.models import Engagement, Solution, StageMove
+from innovation_center.evaluation.models import JobResult
+from innovation_center.talent.models import Course, CrowdTask, Internship, Program
+from tests import factories
+
+EVERYONE = "*"
+
+
+class World:
+    def __init__(self):
+        self.rows: dict[type, list[tuple[djmodels.Model, set[str]]]] = {}
+
+    def add(self, obj, *tags):
+        self.rows.setdefault(type(obj), []).append((obj, set(tags)))
+        return obj
+
+
+def build_tenant_company(world, key, center_staff):
+    company = world.add(factories.company(f"Company {key}"), key)
+    organisation = world.add(company.organisation, key)
+    owner = factories.member(organisation, Membership.Role.COMPANY_OWNER, f"owner_{key}")
+    member = factories.member(organisation, Membership.Role.COMPANY_MEMBER, f"member_{key}")
+    for membership in Membership.objects.filter(organisation=organisation):
+        world.add(membership, key)
+    token = ApiToken.objects.create(
+        user=owner, name="ci", prefix="abcd", key_hash=ApiToken.hash_key(f"k-{key}")
+    )
+    world.add(token, f"user:owner_{key}")
+    engagement = world.add(
+        Engagement.objects.create(
+            company=company, title="Defect detection", started_on=dt.date(2021, 3, 1)
+        ),
+        key,
+    )
+    world.add(
+        StageMove.objects.create(
+            engagement=engagement,
+            to_stage="scenario_analysis",
+            moved_by=center_staff,
+            moved_at=timezone.now(),
+        ),
+        key,
+    )
+    solution = Solution.objects.create(name=f"Solution {key}", vertical="smart_city")
+    solution.companies.add(company)
+    world.add(solution, key)
+    allocation = world.add(factories.allocation(company), key)
+    for entry in allocation.ledger_entries.all():
+        world.add(entry, key)
+    world.add(
+        AllocationRequest.objects.create(
+            company=company,
+            hours=Decimal("100"),
+            device_cap=2,
+            starts_on=dt.date(2026, 1, 1),
+            ends_on=dt.date(2026, 6, 30),
+            purpose="Train a detector",
+        ),
+        key,
+    )
+    model = world.add(factories.model_artifact(company), key)
+    world.add(factories.uploaded_dataset(company), key)
+    job = world.add(factories.job(allocation, model=model), key)
+    world.add(
+        JobResult.objects.create(
+            job=job,
+            accuracy=0.9,
+            mean_loss=0.3,
+            samples=10,
+            correct=9,
+            confusion_matrix=[[1]],
+            samples_per_second=100.0,
+            device_seconds=Decimal("1.5"),
+            wall_seconds=0.1,
+            hours_charged=Decimal("0.001"),
+        ),
+        key,
+    )
+    device = world.add(factories.accelerator(f"DEV-{key}"), EVERYONE)
+    world.add(
+        Lease.objects.create(
+            accelerator=device, allocation=allocation, job=job, started_at=timezone.now()
+        ),
+        key,
+    )
+    world.add(
+        AuditEvent.objects.create(
+            actor=center_staff,
+            action="update",
+            content_type=ContentType.objects.get_for_model(company),
+            object_id=str(company.pk),
+            object_repr=str(company),
+            organisation=organisation,
+        ),
+        key,
+    )
+    return company, owner, member
+
+
+def build_tenant_university(world, key, host_company, host_key):
+    university = world.add(factories.university(f"University {key}"), key)
+    world.add(university.organisation, key)
+    coordinator = factories.member(
+        university.organisation, Membership.Role.COORDINATOR, f"coordinator_{key}"
+    )
+    world.add(Membership.objects.get(user=coordinator), key)
+    course_program = factories.program(Program.Kind.COURSE)
+    world.add(
+        Course.objects.create(
+            university=university,
+            program=course_program,
+            title="Ascend AI fundamentals",
+            year=2021,
+            term="autumn",
+            teachers=2,
+            students_enrolled=120,
+            hours=32,
+        ),
+        key,
+    )
+    world.add(
+        CrowdTask.objects.create(
+            university=university, kind="operator", title="Conv2D operator", team="Team A"
+        ),
+        key,
+    )
+    world.add(
+        Internship.objects.create(
+            university=university,
+            host_company=host_company,
+            student_count=3,
+            starts_on=dt.date(2021, 7, 1),
+            ends_on=dt.date(2021, 8, 31),
+        ),
+        key,
+        host_key,
+    )
+    return coordinator
+
+
+@pytest.fixture
+def world(db):
+    world = World()
+    staff = factories.center_staff("staff")
+    center = world.add(Organisation.objects.get(kind=Organisation.Kind.CENTER), "center")
+    world.add(Membership.objects.get(user=staff), "center")
+    company_a, owner_a, member_a = build_tenant_company(world, "A", staff)
+    company_b, _owner_b, _member_b = build_tenant_company(world, "B", staff)
+    coordinator_u = build_tenant_university(world, "U", company_a, "A")
+    build_tenant_university(world, "V", company_b, "B")
+    # Catalogues and shared rows.
+    world.add(factories.site(), EVERYONE)
+    world.add(factories.accelerator_type(), EVERYONE)
+    world.add(factories.builtin_dataset(), EVERYONE)
+    world.add(factories.program(Program.Kind.COURSE), EVERYONE)
+    world.center = center
+    world.viewers = {
+        "staff": (staff, None),
+        "owner_A": (owner_a, {"A", "user:owner_A"}),
+        "member_A": (member_a, {"A", "user:member_A"}),
+        "coordinator_U": (coordinator_u, {"U", "user:coordinator_U"}),
+    }
+    return world
+
+
+def project_models():
+    return [model for label in OUR_APPS for model in apps.get_app_config(label).get_models()]
+
+
+def test_it_covers_every_model(world):
+    missing = {m._meta.label for m in project_models()} - {m._meta.label for m in world.rows}
+    assert not missing, f"add rows of {missing} to the scoping world"
+
+
+@pytest.mark.parametrize("viewer_name", ["staff", "owner_A", "member_A", "coordinator_U"])
+def test_it_shows_each_viewer_exactly_their_rows(world, viewer_name):
+    user, tenant_tags = world.viewers[viewer_name]
+    for model in project_models():
+        rows = world.rows[model]
+        if tenant_tags is None:
+            expected = {obj.pk for obj, _tags in rows}
+        else:
+            expected = {obj.pk for obj, tags in rows if tags & (tenant_tags | {EVERYONE})}
+        visible = set(scoped_queryset(user, model).values_list("pk", flat=True))
+        in_world = {obj.pk for obj, _tags in rows}
+        assert visible & in_world == expected, f"{viewer_name} on {model._meta.label}"
+
+
+def test_it_hides_the_other_company_from_a_member(world):
+    member_a = world.viewers["member_A"][0]
+    for model in project_models():
+        for obj, tags in world.rows[model]:
+            if tags & {"B", "V"} and not tags & {"A", EVERYONE}:
+                with pytest.raises(Http404):
+                    get_scoped_or_404(member_a, model, pk=obj.pk)
+
+
+def test_it_shows_a_university_only_to_its_coordinator(world):
+    coordinator = world.viewers["coordinator_U"][0]
+    titles = set(scoped_queryset(coordinator, Course).values_list("university__name", flat=True))
+    assert titles == {"University U"}
+
+
+def test_it_shows_nothing_to_an_anonymous_or_unaffiliated_user(world):
+    from django.contrib.auth.models import AnonymousUser
+
+    loner = factories.user("loner")
+    for model in project_models():
+        assert not scoped_queryset(AnonymousUser(), model).exists()
+        visible = set(scoped_queryset(loner, model).values_list("pk", flat=True))
+        everyone = {obj.pk for obj, tags in world.rows[model] if EVERYONE in tags}
+        assert visible <= everyone, model._meta.label
+
+
+def test_it_refuses_a_model_without_a_scope():
+    class Unscoped(djmodels.Model):
+        class Meta:
+            app_label = "core"
+            managed = False
+
+        def __str__(self):
+            return "unscoped"
+
+    with pytest.raises(ImproperlyConfigured):
+        scoped_queryset(None, Unscoped)
+
+
+def test_it_does_not_duplicate_rows_across_many_to_many(world):
+    owner_a = world.viewers["owner_A"][0]
+    company_b_solution = Solution.objects.get(name="Solution B")
+    company_a = world.rows[type(company_b_solution.companies.first())][0][0]
+    company_b_solution.companies.add(company_a)
+    factory_company = factories.company("Company C")
+    company_b_solution.companies.add(factory_company)
+    names = list(scoped_queryset(owner_a, Solution).values_list("name", flat=True))
+    assert sorted(names) == ["Solution A", "Solution B"]

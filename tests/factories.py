@@ -1,0 +1,175 @@
+"""Factories for tests: small functions that build valid rows with sensible defaults."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from innovation_center.accounts.models import Membership, Organisation
+from innovation_center.compute.models import (
+    Accelerator,
+    AcceleratorType,
+    Allocation,
+    LedgerEntry,
+    Site,
+)
+from innovation_center.core.uscc import check_character
+from innovation_center.ecosystem.models import Company, Industry
+from innovation_center.evaluation.models import Dataset, EvaluationJob, ModelArtifact
+from innovation_center.talent.models import Program, University
+
+_counter = itertools.count(1)
+PASSWORD = "test-pass-123"
+
+
+def uscc(n: int | None = None) -> str:
+    n = next(_counter) if n is None else n
+    first17 = f"91420100{n:09d}"
+    return first17 + check_character(first17)
+
+
+def user(username: str | None = None, **fields):
+    username = username or f"user{next(_counter)}"
+    return get_user_model().objects.create_user(
+        username=username, password=PASSWORD, email=f"{username}@example.com", **fields
+    )
+
+
+def member(organisation: Organisation, role: str, username: str | None = None):
+    account = user(username, is_staff=organisation.kind == Organisation.Kind.CENTER)
+    Membership.objects.create(user=account, organisation=organisation, role=role)
+    return account
+
+
+def center_staff(username: str | None = None, role: str = Membership.Role.CENTER_ADMIN):
+    center, _ = Organisation.objects.get_or_create(
+        kind=Organisation.Kind.CENTER, name="Wuhan AI Computing Center"
+    )
+    return member(center, role, username)
+
+
+def company(name: str | None = None, **fields) -> Company:
+    n = next(_counter)
+    name = name or f"Test Company {n}"
+    organisation = Organisation.objects.create(kind=Organisation.Kind.COMPANY, name=name)
+    defaults = {
+        "uscc": uscc(n),
+        "industry": Industry.SMART_MANUFACTURING,
+        "city": "武汉",
+        "status": Company.Status.INCUBATING,
+    }
+    defaults.update(fields)
+    return Company.objects.create(organisation=organisation, legal_name=name, **defaults)
+
+
+def university(name: str | None = None) -> University:
+    name = name or f"Test University {next(_counter)}"
+    organisation = Organisation.objects.create(kind=Organisation.Kind.UNIVERSITY, name=name)
+    return University.objects.create(organisation=organisation, name=name, city="武汉")
+
+
+def program(kind: str = Program.Kind.COURSE, year: int = 2021) -> Program:
+    return Program.objects.get_or_create(
+        name=f"Ascend {kind} program", year=year, defaults={"kind": kind}
+    )[0]
+
+
+def site(code: str = "wuhan", **fields) -> Site:
+    defaults = {"name": code.title(), "city": code.title()}
+    defaults.update(fields)
+    return Site.objects.get_or_create(code=code, defaults=defaults)[0]
+
+
+def accelerator_type(name: str = "sim-h200") -> AcceleratorType:
+    return AcceleratorType.objects.get_or_create(
+        name=name,
+        defaults={
+            "vendor": "Simulated",
+            "preset": name,
+            "peak_tflops": Decimal("51.1"),
+            "memory_gib": Decimal("141"),
+            "memory_bandwidth_gbps": Decimal("4221"),
+            "interconnect_gbps": Decimal("450"),
+        },
+    )[0]
+
+
+def accelerator(name: str | None = None, **fields) -> Accelerator:
+    defaults = {"site": site(), "accelerator_type": accelerator_type()}
+    defaults.update(fields)
+    return Accelerator.objects.create(name=name or f"DEV-{next(_counter):04d}", **defaults)
+
+
+def allocation(company: Company, hours: str = "1000", **fields) -> Allocation:
+    today = timezone.localdate()
+    defaults = {
+        "accelerator_type": accelerator_type(),
+        "hours_granted": Decimal(hours),
+        "device_cap": 4,
+        "starts_on": today - dt.timedelta(days=30),
+        "ends_on": today + dt.timedelta(days=60),
+        "status": Allocation.Status.ACTIVE,
+    }
+    defaults.update(fields)
+    grant = Allocation.objects.create(company=company, **defaults)
+    LedgerEntry.objects.create(
+        allocation=grant, kind=LedgerEntry.Kind.CREDIT, available=grant.hours_granted, reserved=0
+    )
+    return grant
+
+
+def builtin_dataset(name: str = "digits") -> Dataset:
+    return Dataset.objects.get_or_create(
+        kind=Dataset.Kind.BUILTIN,
+        builtin_name=name,
+        defaults={"name": name, "n_samples": 1797, "n_features": 64, "classes": list(range(10))},
+    )[0]
+
+
+def uploaded_dataset(company: Company, name: str = "my data") -> Dataset:
+    dataset = Dataset(
+        company=company,
+        kind=Dataset.Kind.UPLOADED,
+        name=name,
+        n_samples=10,
+        n_features=64,
+        classes=list(range(10)),
+    )
+    dataset.file.save("data.npz", ContentFile(b"placeholder"), save=False)
+    dataset.save()
+    return dataset
+
+
+def model_artifact(company: Company, name: str = "mlp") -> ModelArtifact:
+    artifact = ModelArtifact(
+        company=company,
+        name=name,
+        format=ModelArtifact.Format.NPZ,
+        size_bytes=11,
+        sha256="0" * 64,
+        input_dim=64,
+        classes=list(range(10)),
+        layer_summary="64 → 10 (softmax)",
+        parameter_count=650,
+        flops_per_sample=1280,
+    )
+    artifact.file.save("model.npz", ContentFile(b"placeholder"), save=False)
+    artifact.save()
+    return artifact
+
+
+def job(grant: Allocation, **fields) -> EvaluationJob:
+    defaults = {
+        "model": fields.pop("model", None) or model_artifact(grant.company, f"m{next(_counter)}"),
+        "dataset": fields.pop("dataset", None) or builtin_dataset(),
+        "devices_requested": 1,
+        "batch_size": 256,
+        "estimate_hours": Decimal("0.5"),
+    }
+    defaults.update(fields)
+    return EvaluationJob.objects.create(company=grant.company, allocation=grant, **defaults)
