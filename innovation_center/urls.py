@@ -7,6 +7,11 @@ admin.site.site_header = "Innovation Center"
 urlpatterns = [
     path("", include("innovation_center.core.urls")),
     path("accounts/", include("innovation_center.accounts.urls")),
+    path("ecosystem/", include("innovation_center.ecosystem.urls")),
+    path("talent/", include("innovation_center.talent.urls")),
+    path("compute/", include("innovation_center.compute.urls")),
+    path("portal/", include("innovation_center.evaluation.urls")),
+    path("reports/", include("innovation_center.reports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,8 @@
+from innovation_center.core.navigation import menu_for
 from innovation_center.core.scoping import viewer_for
 
 
 def roles(request):
-    """Expose the signed-in user's entitlements to templates (menus only; views still scope)."""
-    return {"viewer": viewer_for(getattr(request, "user", None))}
+    """The signed-in user's entitlements and menu for templates (views still scope)."""
+    viewer = viewer_for(getattr(request, "user", None))
+    return {"viewer": viewer, "menu": menu_for(viewer) if viewer.user_id else []}
