@@ -1,0 +1,244 @@
+"""Data sets: scikit-learn's shipped benchmark sets and uploaded ``.npz``/CSV files.
+
+Uploaded files are size-limited before parsing and never unpickled. ``encode_labels`` is the one
+place a data set is checked against a model (feature count, labels within the model's classes).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from innovation_center.kernel.errors import DatasetError
+from innovation_center.kernel.models import Source, _json_label, _normalise_label, _read_source
+
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+BUILTINS = ("digits", "iris", "breast_cancer", "wine")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Features ``X`` (float32 [n, d], finite) and labels ``y`` (1-d, one per row)."""
+
+    name: str
+    X: np.ndarray
+    y: np.ndarray
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X.shape[1])
+
+    def labels(self) -> list[Any]:
+        """Distinct labels in first-seen order, JSON-serialisable."""
+        seen: dict[Any, None] = {}
+        for value in self.y.tolist():
+            seen.setdefault(_normalise_label(value), None)
+        return [_json_label(v) for v in seen]
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "n_samples": self.n_samples,
+            "n_features": self.n_features,
+            "labels": self.labels(),
+        }
+
+
+def _checked(*, name: str, X: Any, y: Any) -> Dataset:
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if X.ndim != 2:
+        raise DatasetError(
+            "dataset_bad_shape", reason=f"X must be 2-D [samples, features], not {list(X.shape)}"
+        )
+    if y.ndim != 1:
+        raise DatasetError("dataset_bad_shape", reason=f"y must be 1-D, not {list(y.shape)}")
+    if X.shape[0] != y.shape[0]:
+        raise DatasetError(
+            "dataset_bad_shape",
+            reason=f"X has {X.shape[0]} rows but y has {y.shape[0]} labels",
+        )
+    if X.shape[0] == 0:
+        raise DatasetError("dataset_empty")
+    if X.shape[1] == 0:
+        raise DatasetError("dataset_bad_shape", reason="X has no feature columns")
+    if X.dtype.kind not in "biuf":
+        raise DatasetError("dataset_bad_shape", reason=f"X must be numeric, not {X.dtype}")
+    if y.dtype.kind not in "biuUS":
+        # Object labels would need pickling and float labels must be whole numbers.
+        if y.dtype.kind == "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
+            y = y.astype(np.int64)
+        else:
+            raise DatasetError(
+                "dataset_bad_shape",
+                reason=f"labels must be integers or strings, not {y.dtype}",
+            )
+    with np.errstate(over="ignore"):
+        features = np.ascontiguousarray(X, dtype=np.float32)
+    finite = np.isfinite(features).all(axis=1)
+    if not finite.all():
+        raise DatasetError("dataset_not_finite", row=int(np.argmin(finite)))
+    features.setflags(write=False)
+    return Dataset(name=name, X=features, y=y)
+
+
+def load_builtin(name: str) -> Dataset:
+    """One of scikit-learn's shipped sets (no download): digits, iris, breast_cancer, wine."""
+    from sklearn import datasets
+
+    loaders = {
+        "digits": datasets.load_digits,
+        "iris": datasets.load_iris,
+        "breast_cancer": datasets.load_breast_cancer,
+        "wine": datasets.load_wine,
+    }
+    if name not in loaders:
+        raise DatasetError("dataset_unknown_builtin", name=name, choices=", ".join(BUILTINS))
+    X, y = loaders[name](return_X_y=True)
+    return _checked(name=name, X=X, y=y)
+
+
+def load_dataset(
+    *, source: Source, max_bytes: int = DEFAULT_MAX_BYTES, name: str = "uploaded"
+) -> Dataset:
+    """Load an uploaded data set: an ``.npz`` with ``X`` and ``y``, else CSV (by content)."""
+    data = _read_source(
+        source, max_bytes=max_bytes, too_large_code="dataset_too_large", error_type=DatasetError
+    )
+    if data[:4] == b"PK\x03\x04":
+        return load_npz_dataset(data=data, max_bytes=max_bytes, name=name)
+    return load_csv_dataset(data=data, name=name)
+
+
+def load_npz_dataset(*, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, name: str) -> Dataset:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise DatasetError(reason=f"not a valid .npz archive: {exc}") from exc
+    if unpacked > max_bytes:
+        raise DatasetError(
+            "dataset_too_large", size_mib=unpacked / 2**20, limit_mib=max_bytes / 2**20
+        )
+    try:
+        npz = np.load(io.BytesIO(data), allow_pickle=False)
+        for key in ("X", "y"):
+            if key not in npz.files:
+                raise DatasetError("dataset_missing_array", name=key)
+        X, y = npz["X"], npz["y"]
+    except (ValueError, OSError, zipfile.BadZipFile) as exc:
+        raise DatasetError(reason=f"an array is not plain numeric or text data: {exc}") from exc
+    return _checked(name=name, X=X, y=y)
+
+
+def load_csv_dataset(*, data: bytes, name: str) -> Dataset:
+    """Numeric feature columns then the label in the last column; an optional header row.
+
+    The first row is a header when any of its feature cells is not a number.
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(reason="the CSV file is not UTF-8 text") from exc
+    try:
+        sample = text[:4096]
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.strip() else csv.excel
+    except csv.Error:
+        dialect = csv.excel
+    rows = [row for row in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in row)]
+    if not rows:
+        raise DatasetError("dataset_empty")
+    start = 1 if not _all_numeric(rows[0][:-1]) else 0
+    width = len(rows[start]) if start < len(rows) else len(rows[0])
+    if width < 2:
+        raise DatasetError(
+            "dataset_bad_shape", reason="a CSV row needs at least one feature and a label"
+        )
+    features: list[list[float]] = []
+    labels: list[Any] = []
+    for index in range(start, len(rows)):
+        row = rows[index]
+        line = index + 1
+        if len(row) != width:
+            raise DatasetError("dataset_ragged", row=line, got=len(row), expected=width)
+        values = []
+        for column, cell in enumerate(row[:-1], start=1):
+            try:
+                values.append(float(cell))
+            except ValueError:
+                raise DatasetError(
+                    "dataset_not_numeric", row=line, column=column, value=cell[:40]
+                ) from None
+        features.append(values)
+        labels.append(_normalise_label(row[-1]))
+    if not features:
+        raise DatasetError("dataset_empty")
+    if all(isinstance(v, int) for v in labels):
+        y = np.asarray(labels, dtype=np.int64)
+    else:
+        y = np.asarray([str(v) for v in labels])
+    return _checked(name=name, X=np.asarray(features, dtype=np.float64), y=y)
+
+
+def _all_numeric(cells: list[str]) -> bool:
+    try:
+        for cell in cells:
+            float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def encode_labels(*, dataset_X: np.ndarray, y: np.ndarray, input_dim: int, classes) -> np.ndarray:
+    """Check features against the model and map labels to class indices (int64).
+
+    Raises DatasetError naming the feature counts, or the first sample whose label is not one
+    of the model's classes.
+    """
+    if dataset_X.ndim != 2 or dataset_X.shape[1] != input_dim:
+        got = dataset_X.shape[1] if dataset_X.ndim == 2 else list(dataset_X.shape)
+        raise DatasetError("dataset_feature_mismatch", got=got, expected=input_dim)
+    index = {label: position for position, label in enumerate(classes)}
+    if y.dtype.kind in "iu" and all(isinstance(c, int) for c in classes):
+        # Vectorised path for the common integer case.
+        values = np.asarray(classes, dtype=np.int64)
+        order = np.argsort(values)
+        positions = np.searchsorted(values[order], y)
+        positions = np.clip(positions, 0, len(values) - 1)
+        found = values[order][positions] == y
+        if not found.all():
+            row = int(np.argmin(found))
+            raise DatasetError(
+                "dataset_unknown_label",
+                row=row,
+                label=_json_label(_normalise_label(y[row])),
+                classes=_classes_text(classes),
+            )
+        return order[positions].astype(np.int64)
+    encoded = np.empty(y.shape[0], dtype=np.int64)
+    for row, value in enumerate(y.tolist()):
+        key = _normalise_label(value)
+        position = index.get(key)
+        if position is None:
+            raise DatasetError(
+                "dataset_unknown_label",
+                row=row,
+                label=_json_label(key),
+                classes=_classes_text(classes),
+            )
+        encoded[row] = position
+    return encoded
+
+
+def _classes_text(classes) -> str:
+    shown = [str(_json_label(c)) for c in list(classes)[:20]]
+    return ", ".join(shown) + (" ..." if len(classes) > 20 else "")
