@@ -17,7 +17,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from innovation_center.accounts.models import ApiToken, AuditEvent, Membership, Organisation
-from innovation_center.compute.models import AllocationRequest, Lease
+from innovation_center.compute.models import AllocationRequest, DeviceOutage, Lease
 from innovation_center.core.checks import OUR_APPS
 from innovation_center.core.scoping import get_scoped_or_404, scoped_queryset
 from innovation_center.ecosystem.models import Engagement, Solution, StageMove
@@ -99,6 +99,12 @@ def build_tenant_company(world, key, center_staff):
         key,
     )
     device = world.add(factories.accelerator(f"DEV-{key}"), EVERYONE)
+    world.add(
+        DeviceOutage.objects.create(
+            accelerator=device, health="draining", started_at=timezone.now()
+        ),
+        EVERYONE,
+    )
     world.add(
         Lease.objects.create(
             accelerator=device, allocation=allocation, job=job, started_at=timezone.now()
