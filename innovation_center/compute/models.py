@@ -116,6 +116,48 @@ class Accelerator(TimeStampedModel):
         return self.name
 
 
+class DeviceOutage(models.Model):
+    """A period a device was out of service (draining or failed); utilization excludes it."""
+
+    accelerator = models.ForeignKey(
+        Accelerator, on_delete=models.CASCADE, related_name="outages", verbose_name=_("accelerator")
+    )
+    health = models.CharField(_("health"), max_length=10, choices=Accelerator.Health.choices)
+    started_at = models.DateTimeField(_("started at"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    scope = Scope(catalogue=True)
+
+    class Meta:
+        verbose_name = _("device outage")
+        verbose_name_plural = _("device outages")
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["accelerator"],
+                condition=Q(ended_at__isnull=True),
+                name="outage_one_open_per_device",
+            ),
+            models.CheckConstraint(condition=~Q(health="healthy"), name="outage_is_not_healthy"),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
+                name="outage_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.accelerator} {self.get_health_display()} {self.started_at:%Y-%m-%d %H:%M}"
+
+
 class AllocationRequest(TimeStampedModel):
     """A company's request for accelerator-hours, reviewed by staff."""
 
@@ -188,6 +230,9 @@ class AllocationRequest(TimeStampedModel):
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     decision_reason = models.TextField(_("decision reason"), blank=True)
+    granted_hours = models.DecimalField(
+        _("hours granted"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
 
     scope = Scope(company="company__organisation")
 

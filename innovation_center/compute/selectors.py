@@ -1,14 +1,31 @@
+"""Reads of the compute side: balances, the review queue, utilization, queue waits."""
+
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Case, DecimalField, F, Q, Sum, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from innovation_center.compute.models import Accelerator, Allocation, Lease, LedgerEntry
+from innovation_center.compute.ledger import exact_hours
+from innovation_center.compute.models import (
+    Accelerator,
+    AcceleratorType,
+    Allocation,
+    AllocationRequest,
+    DeviceOutage,
+    Lease,
+    LedgerEntry,
+    Site,
+)
+from innovation_center.core.scoping import scoped_queryset
+
+ZERO = Decimal("0")
 
 
 @dataclass(frozen=True)
@@ -20,17 +37,38 @@ class Balance:
 
 def allocation_balance(*, allocation: Allocation) -> Balance:
     """The allocation's hours, summed from its ledger rows (never a stored counter)."""
-    totals = LedgerEntry.objects.filter(allocation=allocation).aggregate(
-        available=Sum("available"),
-        reserved=Sum("reserved"),
-        spent=Sum("reserved", filter=Q(kind=LedgerEntry.Kind.CHARGE)),
+    return allocation_balances(allocation_ids=[allocation.pk]).get(
+        allocation.pk, Balance(ZERO, ZERO, ZERO)
     )
-    zero = Decimal("0")
-    return Balance(
-        available=totals["available"] or zero,
-        reserved=totals["reserved"] or zero,
-        spent=-(totals["spent"] or zero),
+
+
+def allocation_balances(*, allocation_ids) -> dict[int, Balance]:
+    """Balances of many allocations in one query."""
+    rows = (
+        LedgerEntry.objects.filter(allocation_id__in=list(allocation_ids))
+        .values("allocation_id")
+        .annotate(
+            available_sum=Sum("available"),
+            reserved_sum=Sum("reserved"),
+            spent_sum=Sum("reserved", filter=Q(kind=LedgerEntry.Kind.CHARGE)),
+        )
     )
+    # SQLite sums decimals as floats; the ledger's quantum restores the exact value.
+    return {
+        r["allocation_id"]: Balance(
+            available=exact_hours(r["available_sum"]),
+            reserved=exact_hours(r["reserved_sum"]),
+            spent=-exact_hours(r["spent_sum"]),
+        )
+        for r in rows
+    }
+
+
+def allocation_list(*, user, status: str | None = None):
+    qs = scoped_queryset(user, Allocation).select_related("company", "accelerator_type", "site")
+    if status:
+        qs = qs.filter(status=status)
+    return qs
 
 
 def month_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
@@ -40,25 +78,288 @@ def month_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
-def site_monthly_utilization(*, year: int, month: int) -> dict[int, float]:
-    """Busy device-seconds / available device-seconds per site id, exact from leases.
+def past_months(count: int, *, today: dt.date | None = None) -> list[tuple[int, int]]:
+    """The `count` full calendar months before the current one, oldest first."""
+    today = today or timezone.localdate()
+    year, month = today.year, today.month
+    months = []
+    for _ in range(count):
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+        months.append((year, month))
+    return months[::-1]
 
-    Leases are clipped to the month; a lease still running counts up to now.
+
+def _clip(start, end, lo, hi) -> tuple:
+    return max(start, lo), min(end, hi)
+
+
+def _overlap_seconds(intervals_a, intervals_b) -> float:
+    total = 0.0
+    for a0, a1 in intervals_a:
+        for b0, b1 in intervals_b:
+            lo, hi = max(a0, b0), min(a1, b1)
+            if hi > lo:
+                total += (hi - lo).total_seconds()
+    return total
+
+
+@dataclass
+class UtilizationRow:
+    key: int | None
+    label: str
+    devices: int = 0
+    capacity_seconds: float = 0.0  # device-seconds in the period
+    out_of_service_seconds: float = 0.0  # draining or failed, excluded from available
+    busy_seconds: float = 0.0
+
+    @property
+    def available_seconds(self) -> float:
+        return self.capacity_seconds - self.out_of_service_seconds
+
+    @property
+    def utilization(self) -> float | None:
+        return self.busy_seconds / self.available_seconds if self.available_seconds > 0 else None
+
+    @property
+    def busy_hours(self) -> float:
+        return self.busy_seconds / 3600
+
+    @property
+    def available_hours(self) -> float:
+        return self.available_seconds / 3600
+
+    @property
+    def out_of_service_hours(self) -> float:
+        return self.out_of_service_seconds / 3600
+
+
+@dataclass
+class MonthUtilization:
+    year: int
+    month: int
+    total: UtilizationRow
+    by_site: list[UtilizationRow]
+    by_type: list[UtilizationRow]
+    by_company: list[UtilizationRow]
+
+
+def utilization_for_month(
+    *, year: int, month: int, now: dt.datetime | None = None
+) -> MonthUtilization:
+    """Exact utilization of one month from leases: busy / (capacity − out of service).
+
+    Leases and outages are clipped to the month (and to now for the current month); busy time
+    that falls inside a device's outage is not counted, so a draining device cannot push a
+    figure above 100%. Runs a fixed number of queries.
     """
+    now = now or timezone.now()
     start, end = month_bounds(year, month)
-    now = timezone.now()
-    capacity = defaultdict(float)
-    for site_id in Accelerator.objects.values_list("site_id", flat=True):
-        capacity[site_id] += (end - start).total_seconds()
-    busy = defaultdict(float)
-    leases = Lease.objects.filter(started_at__lt=end).filter(
-        Q(ended_at__isnull=True) | Q(ended_at__gt=start)
+    end = min(end, max(now, start))
+    span = (end - start).total_seconds()
+    devices = list(Accelerator.objects.values_list("id", "site_id", "accelerator_type_id"))
+    outages = defaultdict(list)
+    for device, o_start, o_end in DeviceOutage.objects.filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gt=start), started_at__lt=end
+    ).values_list("accelerator_id", "started_at", "ended_at"):
+        outages[device].append(_clip(o_start, o_end or end, start, end))
+    busy_by_device = defaultdict(float)
+    busy_by_company = defaultdict(float)
+    leases = Lease.objects.filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gt=start), started_at__lt=end
+    ).values_list("accelerator_id", "allocation__company_id", "started_at", "ended_at")
+    for device, company, l_start, l_end in leases:
+        lo, hi = _clip(l_start, l_end or end, start, end)
+        if hi <= lo:
+            continue
+        seconds = (hi - lo).total_seconds() - _overlap_seconds([(lo, hi)], outages.get(device, []))
+        busy_by_device[device] += seconds
+        busy_by_company[company] += seconds
+
+    site_names = dict(Site.objects.values_list("id", "name"))
+    type_names = dict(AcceleratorType.objects.values_list("id", "name"))
+    total = UtilizationRow(None, "")
+    by_site: dict[int, UtilizationRow] = {}
+    by_type: dict[int, UtilizationRow] = {}
+    for device, site_id, type_id in devices:
+        down = sum((hi - lo).total_seconds() for lo, hi in outages.get(device, []) if hi > lo)
+        for row in (
+            total,
+            by_site.setdefault(site_id, UtilizationRow(site_id, site_names[site_id])),
+            by_type.setdefault(type_id, UtilizationRow(type_id, type_names[type_id])),
+        ):
+            row.devices += 1
+            row.capacity_seconds += span
+            row.out_of_service_seconds += down
+            row.busy_seconds += busy_by_device.get(device, 0.0)
+    from innovation_center.ecosystem.models import Company
+
+    company_names = dict(
+        Company.objects.filter(pk__in=busy_by_company.keys()).values_list("id", "legal_name")
     )
-    for site_id, started_at, ended_at in leases.values_list(
-        "accelerator__site_id", "started_at", "ended_at"
-    ):
-        lo = max(started_at, start)
-        hi = min(ended_at or now, end)
-        if hi > lo:
-            busy[site_id] += (hi - lo).total_seconds()
-    return {site_id: busy[site_id] / seconds for site_id, seconds in capacity.items() if seconds}
+    by_company = sorted(
+        (
+            UtilizationRow(
+                company,
+                company_names.get(company, "?"),
+                capacity_seconds=total.capacity_seconds,
+                out_of_service_seconds=total.out_of_service_seconds,
+                busy_seconds=seconds,
+            )
+            for company, seconds in busy_by_company.items()
+        ),
+        key=lambda row: -row.busy_seconds,
+    )
+    return MonthUtilization(
+        year,
+        month,
+        total,
+        sorted(by_site.values(), key=lambda r: r.label),
+        sorted(by_type.values(), key=lambda r: r.label),
+        by_company,
+    )
+
+
+def site_monthly_utilization(*, year: int, month: int) -> dict[int, float]:
+    """Utilization per site id for one month (see `utilization_for_month`)."""
+    return {
+        row.key: row.utilization
+        for row in utilization_for_month(year=year, month=month).by_site
+        if row.utilization is not None
+    }
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100) of the values; None when there are none."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def queue_waits(*, year: int, month: int) -> dict:
+    """Waits between submission and binding for jobs bound in the month, in seconds."""
+    from innovation_center.evaluation.models import EvaluationJob
+
+    start, end = month_bounds(year, month)
+    waits = [
+        (scheduled - created).total_seconds()
+        for created, scheduled in EvaluationJob.objects.filter(
+            scheduled_at__gte=start, scheduled_at__lt=end
+        ).values_list("created_at", "scheduled_at")
+    ]
+    return {
+        "jobs": len(waits),
+        "median_seconds": percentile(waits, 50),
+        "p95_seconds": percentile(waits, 95),
+        "waiting_now": EvaluationJob.objects.filter(status=EvaluationJob.Status.QUEUED).count(),
+    }
+
+
+def unmet_demand(*, year: int, month: int) -> dict:
+    """Hours asked for minus hours granted, for requests whose period starts in the month."""
+    start, end = month_bounds(year, month)
+    hours_field = DecimalField(max_digits=14, decimal_places=2)
+    totals = AllocationRequest.objects.filter(
+        starts_on__gte=start.date(), starts_on__lt=end.date()
+    ).aggregate(
+        requested=Coalesce(Sum("hours"), ZERO, output_field=hours_field),
+        granted=Coalesce(
+            Sum(
+                Case(
+                    When(
+                        status=AllocationRequest.Status.APPROVED,
+                        then=Coalesce("granted_hours", F("hours")),
+                    ),
+                    default=ZERO,
+                    output_field=hours_field,
+                )
+            ),
+            ZERO,
+            output_field=hours_field,
+        ),
+        pending=Coalesce(
+            Sum("hours", filter=Q(status=AllocationRequest.Status.PENDING)),
+            ZERO,
+            output_field=hours_field,
+        ),
+    )
+    totals["unmet"] = totals["requested"] - totals["granted"]
+    return totals
+
+
+@dataclass
+class RankedRequest:
+    request: AllocationRequest
+    rank: int
+    company_granted_recently: Decimal
+    free_hours: float
+    fits: bool
+
+
+def review_queue(*, now: dt.datetime | None = None) -> list[RankedRequest]:
+    """Pending requests ranked for review, with the hours free in each one's period.
+
+    Rank: companies granted the least over the last 12 months first, then oldest request.
+    Free hours in a period = device-hours of the matching devices in service over the period
+    minus hours already granted to allocations overlapping it (prorated by overlap).
+    """
+    now = now or timezone.now()
+    pending = list(
+        AllocationRequest.objects.filter(status=AllocationRequest.Status.PENDING).select_related(
+            "company", "accelerator_type", "site", "allocation", "requested_by"
+        )
+    )
+    if not pending:
+        return []
+    since = (now - dt.timedelta(days=365)).date()
+    granted_recent = dict(
+        Allocation.objects.filter(starts_on__gte=since)
+        .values_list("company_id")
+        .annotate(total=Sum("hours_granted"))
+        .values_list("company_id", "total")
+    )
+    devices = list(
+        Accelerator.objects.exclude(health=Accelerator.Health.FAILED).values_list(
+            "accelerator_type_id", "site_id"
+        )
+    )
+    allocations = list(
+        Allocation.objects.filter(
+            status__in=[Allocation.Status.SCHEDULED, Allocation.Status.ACTIVE]
+        ).values_list("accelerator_type_id", "site_id", "hours_granted", "starts_on", "ends_on")
+    )
+    ordered = sorted(
+        pending, key=lambda r: (granted_recent.get(r.company_id, ZERO), r.created_at, r.pk)
+    )
+    ranked = []
+    for rank, request in enumerate(ordered, start=1):
+        period_days = (request.ends_on - request.starts_on).days
+        matching = sum(
+            1
+            for type_id, site_id in devices
+            if (request.accelerator_type_id in (None, type_id))
+            and (request.site_id in (None, site_id))
+        )
+        capacity = matching * period_days * 24.0
+        committed = 0.0
+        for type_id, site_id, granted, a_start, a_end in allocations:
+            if request.accelerator_type_id not in (None, type_id) and type_id is not None:
+                continue
+            if request.site_id not in (None, site_id) and site_id is not None:
+                continue
+            overlap = (min(a_end, request.ends_on) - max(a_start, request.starts_on)).days
+            length = (a_end - a_start).days
+            if overlap > 0 and length > 0:
+                committed += float(granted) * overlap / length
+        free = max(capacity - committed, 0.0)
+        ranked.append(
+            RankedRequest(
+                request=request,
+                rank=rank,
+                company_granted_recently=granted_recent.get(request.company_id, ZERO),
+                free_hours=free,
+                fits=float(request.hours) <= free,
+            )
+        )
+    return ranked

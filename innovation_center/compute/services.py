@@ -1,20 +1,389 @@
+"""Compute: allocation requests and their review, allocation lifecycle, device health."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from innovation_center.compute.models import Allocation
+from innovation_center.accounts.models import Membership
+from innovation_center.accounts.services import audit_record, model_snapshot
+from innovation_center.compute import ledger
+from innovation_center.compute.models import (
+    Accelerator,
+    AcceleratorType,
+    Allocation,
+    AllocationRequest,
+    DeviceOutage,
+    Lease,
+    Site,
+)
+from innovation_center.core.errors import ApplicationError
+from innovation_center.core.notifications import notify_organisation
+
+EXPIRY_WARNING_DAYS = 7
+REQUEST_FIELDS = [
+    "status",
+    "hours",
+    "device_cap",
+    "starts_on",
+    "ends_on",
+    "reviewed_by_id",
+    "decision_reason",
+    "granted_hours",
+]
+ALLOCATION_FIELDS = ["status", "hours_granted", "device_cap", "starts_on", "ends_on"]
+
+
+def _check_period(starts_on: dt.date, ends_on: dt.date) -> None:
+    if ends_on <= starts_on:
+        raise ApplicationError(
+            _("The period must end after it starts."),
+            code="period_invalid",
+            field_errors={"ends_on": [_("Choose an end date after the start date.")]},
+        )
 
 
 @transaction.atomic
-def allocations_advance(*, today=None) -> dict[str, int]:
-    """Start allocations whose period began and expire those whose period ended.
+def allocation_request_create(
+    *,
+    company,
+    actor,
+    hours: Decimal,
+    device_cap: int,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    purpose: str,
+    expected_outcome: str = "",
+    accelerator_type: AcceleratorType | None = None,
+    site: Site | None = None,
+    kind: str = AllocationRequest.Kind.NEW,
+    allocation: Allocation | None = None,
+) -> AllocationRequest:
+    """A company's request for hours, or a change (renewal/enlargement) of an allocation."""
+    _check_period(starts_on, ends_on)
+    if hours <= 0:
+        raise ApplicationError(
+            _("Ask for more than zero accelerator-hours."),
+            field_errors={"hours": [_("Enter a positive number of hours.")]},
+        )
+    if device_cap < 1:
+        raise ApplicationError(
+            _("The device cap must be at least 1."),
+            field_errors={"device_cap": [_("Enter at least 1.")]},
+        )
+    if kind == AllocationRequest.Kind.NEW:
+        allocation = None
+        if accelerator_type is None and site is None:
+            raise ApplicationError(
+                _("Choose an accelerator type, a site, or both."),
+                field_errors={"accelerator_type": [_("Choose an accelerator type or a site.")]},
+            )
+    else:
+        if allocation is None or allocation.company_id != company.pk:
+            raise ApplicationError(
+                _("A renewal or enlargement must name one of your company's allocations."),
+                field_errors={"allocation": [_("Choose one of your allocations.")]},
+            )
+        if allocation.status not in (
+            Allocation.Status.SCHEDULED,
+            Allocation.Status.ACTIVE,
+            Allocation.Status.EXPIRED,
+        ):
+            raise ApplicationError(
+                _("A revoked allocation cannot be changed."), code="allocation_revoked"
+            )
+        accelerator_type, site = allocation.accelerator_type, allocation.site
+    request = AllocationRequest.objects.create(
+        company=company,
+        requested_by=actor,
+        kind=kind,
+        allocation=allocation,
+        accelerator_type=accelerator_type,
+        site=site,
+        hours=hours,
+        device_cap=device_cap,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        purpose=purpose,
+        expected_outcome=expected_outcome,
+    )
+    audit_record(
+        actor=actor,
+        instance=request,
+        action="request",
+        after=model_snapshot(request, REQUEST_FIELDS),
+        organisation=company.organisation,
+    )
+    return request
 
-    Each change is a conditional update on the old status, so two beats cannot both make it.
+
+def _claim_pending(request: AllocationRequest, status: str, actor, reason: str) -> None:
+    # Conditional update: of two reviewers deciding at once, only the first wins.
+    claimed = AllocationRequest.objects.filter(
+        pk=request.pk, status=AllocationRequest.Status.PENDING
+    ).update(status=status, reviewed_by=actor, reviewed_at=timezone.now(), decision_reason=reason)
+    if claimed != 1:
+        raise ApplicationError(
+            _("This request was already decided; reload the page to see the decision."),
+            code="already_decided",
+        )
+
+
+@transaction.atomic
+def allocation_request_approve(
+    *,
+    request: AllocationRequest,
+    actor,
+    hours: Decimal | None = None,
+    device_cap: int | None = None,
+    starts_on: dt.date | None = None,
+    ends_on: dt.date | None = None,
+    reason: str = "",
+) -> Allocation:
+    """Grant the request as asked or with changed figures; credit the hours to the ledger."""
+    before = model_snapshot(request, REQUEST_FIELDS)
+    hours = Decimal(hours if hours is not None else request.hours)
+    device_cap = device_cap or request.device_cap
+    starts_on = starts_on or request.starts_on
+    ends_on = ends_on or request.ends_on
+    _check_period(starts_on, ends_on)
+    if hours <= 0:
+        raise ApplicationError(
+            _("Grant more than zero hours, or reject the request."),
+            field_errors={"hours": [_("Enter a positive number of hours.")]},
+        )
+    _claim_pending(request, AllocationRequest.Status.APPROVED, actor, reason)
+    AllocationRequest.objects.filter(pk=request.pk).update(granted_hours=hours)
+    changed = (hours, device_cap, starts_on, ends_on) != (
+        request.hours,
+        request.device_cap,
+        request.starts_on,
+        request.ends_on,
+    )
+    today = timezone.localdate()
+    if request.kind == AllocationRequest.Kind.NEW:
+        allocation = Allocation.objects.create(
+            company=request.company,
+            request=request,
+            accelerator_type=request.accelerator_type,
+            site=request.site,
+            hours_granted=hours,
+            device_cap=device_cap,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            status=_status_on(today, starts_on, ends_on),
+        )
+        allocation_before = {}
+    else:
+        allocation = Allocation.objects.select_for_update().get(pk=request.allocation_id)
+        allocation_before = model_snapshot(allocation, ALLOCATION_FIELDS)
+        allocation.hours_granted += hours
+        allocation.device_cap = max(allocation.device_cap, device_cap)
+        if request.kind == AllocationRequest.Kind.RENEWAL:
+            allocation.ends_on = max(allocation.ends_on, ends_on)
+            allocation.expiry_warned_at = None
+        if allocation.status == Allocation.Status.EXPIRED:
+            allocation.status = _status_on(today, allocation.starts_on, allocation.ends_on)
+        allocation.save()
+    ledger.ledger_credit(
+        allocation=allocation,
+        amount=hours,
+        actor=actor,
+        memo=_("Request #%(id)s approved") % {"id": request.pk},
+    )
+    request.refresh_from_db()
+    audit_record(
+        actor=actor,
+        instance=request,
+        action="approve",
+        before=before,
+        after=model_snapshot(request, REQUEST_FIELDS),
+        organisation=request.company.organisation,
+    )
+    audit_record(
+        actor=actor,
+        instance=allocation,
+        action="grant" if not allocation_before else request.kind,
+        before=allocation_before,
+        after=model_snapshot(allocation, ALLOCATION_FIELDS),
+        organisation=request.company.organisation,
+    )
+    figures = _(
+        "%(hours)s accelerator-hours, up to %(cap)s devices at once, %(start)s – %(end)s"
+    ) % {
+        "hours": hours.normalize(),
+        "cap": device_cap,
+        "start": starts_on.isoformat(),
+        "end": ends_on.isoformat(),
+    }
+    body = (
+        _("Your compute request #%(id)s was approved: %(figures)s.")
+        % {"id": request.pk, "figures": figures}
+        + ("\n" + _("The reviewer changed the figures you asked for.") if changed else "")
+        + (("\n" + _("Note from the reviewer: %(reason)s") % {"reason": reason}) if reason else "")
+    )
+    notify_organisation(
+        organisation=request.company.organisation,
+        subject=_("Compute request #%(id)s approved") % {"id": request.pk},
+        body=body,
+    )
+    return allocation
+
+
+@transaction.atomic
+def allocation_request_reject(
+    *, request: AllocationRequest, actor, reason: str
+) -> AllocationRequest:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            _("Give the reason for the rejection; the company will read it."),
+            field_errors={"reason": [_("This field is required.")]},
+        )
+    before = model_snapshot(request, REQUEST_FIELDS)
+    _claim_pending(request, AllocationRequest.Status.REJECTED, actor, reason)
+    request.refresh_from_db()
+    audit_record(
+        actor=actor,
+        instance=request,
+        action="reject",
+        before=before,
+        after=model_snapshot(request, REQUEST_FIELDS),
+        organisation=request.company.organisation,
+    )
+    notify_organisation(
+        organisation=request.company.organisation,
+        subject=_("Compute request #%(id)s rejected") % {"id": request.pk},
+        body=_("Your compute request #%(id)s was rejected. Reason: %(reason)s")
+        % {"id": request.pk, "reason": reason},
+    )
+    return request
+
+
+@transaction.atomic
+def allocation_request_withdraw(*, request: AllocationRequest, actor) -> AllocationRequest:
+    updated = AllocationRequest.objects.filter(
+        pk=request.pk, status=AllocationRequest.Status.PENDING
+    ).update(status=AllocationRequest.Status.WITHDRAWN)
+    if updated != 1:
+        raise ApplicationError(_("Only a pending request can be withdrawn."), code="not_pending")
+    request.refresh_from_db()
+    audit_record(
+        actor=actor, instance=request, action="withdraw", organisation=request.company.organisation
+    )
+    return request
+
+
+def _status_on(today: dt.date, starts_on: dt.date, ends_on: dt.date) -> str:
+    if ends_on <= today:
+        return Allocation.Status.EXPIRED
+    if starts_on <= today:
+        return Allocation.Status.ACTIVE
+    return Allocation.Status.SCHEDULED
+
+
+def allocations_advance(*, today: dt.date | None = None) -> dict[str, int]:
+    """Start, warn and expire allocations on their dates (run by beat; safe to run twice).
+
+    Each change is a conditional update on the old state, so two beats cannot both make it;
+    an expiry writes off the hours left available in the ledger.
     """
     today = today or timezone.localdate()
-    started = Allocation.objects.filter(
+    counts = {"started": 0, "warned": 0, "expired": 0}
+    counts["started"] = Allocation.objects.filter(
         status=Allocation.Status.SCHEDULED, starts_on__lte=today, ends_on__gt=today
     ).update(status=Allocation.Status.ACTIVE)
-    expired = Allocation.objects.filter(
+    for allocation in Allocation.objects.filter(
         status__in=[Allocation.Status.SCHEDULED, Allocation.Status.ACTIVE], ends_on__lte=today
-    ).update(status=Allocation.Status.EXPIRED)
-    return {"started": started, "expired": expired}
+    ).select_related("company__organisation"):
+        with transaction.atomic():
+            moved = Allocation.objects.filter(pk=allocation.pk, status=allocation.status).update(
+                status=Allocation.Status.EXPIRED
+            )
+            if moved:
+                ledger.ledger_expire(allocation=allocation)
+                audit_record(
+                    actor=None,
+                    instance=allocation,
+                    action="expire",
+                    before={"status": allocation.status},
+                    after={"status": Allocation.Status.EXPIRED},
+                    organisation=allocation.company.organisation,
+                )
+                counts["expired"] += 1
+    horizon = today + dt.timedelta(days=EXPIRY_WARNING_DAYS)
+    for allocation in Allocation.objects.filter(
+        status=Allocation.Status.ACTIVE, ends_on__lte=horizon, expiry_warned_at__isnull=True
+    ).select_related("company__organisation"):
+        with transaction.atomic():
+            if Allocation.objects.filter(pk=allocation.pk, expiry_warned_at__isnull=True).update(
+                expiry_warned_at=timezone.now()
+            ):
+                notify_organisation(
+                    organisation=allocation.company.organisation,
+                    subject=_("Your allocation ends on %(date)s") % {"date": allocation.ends_on},
+                    body=_(
+                        "Allocation #%(id)s (%(hours)s accelerator-hours) ends on %(date)s. "
+                        "Request a renewal from the allocation's page if you need more time."
+                    )
+                    % {
+                        "id": allocation.pk,
+                        "hours": allocation.hours_granted.normalize(),
+                        "date": allocation.ends_on,
+                    },
+                )
+                counts["warned"] += 1
+    return counts
+
+
+@transaction.atomic
+def accelerator_set_health(
+    *, accelerator: Accelerator, health: str, actor, note: str = ""
+) -> list[int]:
+    """Mark a device healthy, draining or failed; returns ids of jobs sent back to the queue.
+
+    Out-of-service time is recorded as a DeviceOutage (utilization excludes it). A failed
+    device loses its active lease: a job that had not started yet returns to the queue; a
+    running job's shard on it fails and is retried on another device by the worker.
+    """
+    if health not in Accelerator.Health.values:
+        raise ApplicationError(_("Unknown health state “%(state)s”.") % {"state": health})
+    device = Accelerator.objects.select_for_update().get(pk=accelerator.pk)
+    if device.health == health:
+        return []
+    now = timezone.now()
+    before = {"health": device.health}
+    DeviceOutage.objects.filter(accelerator=device, ended_at__isnull=True).update(ended_at=now)
+    if health != Accelerator.Health.HEALTHY:
+        DeviceOutage.objects.create(
+            accelerator=device, health=health, started_at=now, actor=actor, note=note
+        )
+    Accelerator.objects.filter(pk=device.pk).update(
+        health=health, health_changed_at=now, health_note=note
+    )
+    audit_record(
+        actor=actor,
+        instance=device,
+        action="health",
+        before=before,
+        after={"health": health, "note": note},
+    )
+    requeued: list[int] = []
+    if health == Accelerator.Health.FAILED:
+        from innovation_center.compute.scheduler import job_release_failed_device
+
+        requeued = job_release_failed_device(accelerator=device, at=now)
+    return requeued
+
+
+def lease_end(*, lease_ids, at=None) -> int:
+    return Lease.objects.filter(pk__in=list(lease_ids), ended_at__isnull=True).update(
+        ended_at=at or timezone.now()
+    )
+
+
+COMPANY_REQUEST_ROLES = {Membership.Role.COMPANY_OWNER}

@@ -1,0 +1,359 @@
+"""Bind queued jobs to free, healthy accelerators.
+
+Order: priority first, then fair share (the company that used the least of its grant over
+the last 30 days goes first), then submission time. A job never takes more devices at once
+than its allocation's cap; draining and failed devices are never bound. EASY backfill: when a
+job is blocked for lack of free devices, later jobs may start only if they end before the
+blocked job could start (its shadow time) or use devices it will not need then.
+
+Several schedulers may run at once: queued jobs and free devices are locked with
+`SELECT ... FOR UPDATE SKIP LOCKED`, and the partial unique index on active leases makes
+double-booking impossible even if the code were wrong. A round runs a fixed number of
+queries whatever the number of jobs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, OuterRef, Sum
+from django.utils import timezone
+
+from innovation_center.compute.models import Accelerator, Allocation, Lease, LedgerEntry
+from innovation_center.evaluation.models import EvaluationJob
+
+FAIR_SHARE_WINDOW = dt.timedelta(days=30)
+
+
+@dataclass
+class QueuedJob:
+    id: int
+    company_id: int
+    allocation_id: int
+    devices: int
+    priority: int
+    created_at: dt.datetime
+    duration: dt.timedelta
+    type_id: int | None
+    site_id: int | None
+    cap: int
+    usage: float = 0.0
+
+    def matches(self, type_id: int, site_id: int) -> bool:
+        return (self.type_id is None or self.type_id == type_id) and (
+            self.site_id is None or self.site_id == site_id
+        )
+
+
+@dataclass
+class Placement:
+    job_id: int
+    device_ids: list[int]
+
+
+@dataclass
+class Blocker:
+    """The first blocked job of a pool and the promise backfill must keep to it."""
+
+    job: QueuedJob
+    shadow: dt.datetime
+    extra: int
+    candidates: set[int] = field(default_factory=set)
+
+
+def expected_duration(estimate_hours: Decimal, devices: int) -> dt.timedelta:
+    return dt.timedelta(seconds=float(estimate_hours) * 3600 / max(devices, 1))
+
+
+def company_usage(*, now: dt.datetime) -> dict[int, float]:
+    """Hours charged over the window / hours granted in active allocations, per company."""
+    used = dict(
+        LedgerEntry.objects.filter(
+            kind=LedgerEntry.Kind.CHARGE, created_at__gte=now - FAIR_SHARE_WINDOW
+        )
+        .values_list("allocation__company_id")
+        .annotate(total=Sum("reserved"))
+        .values_list("allocation__company_id", "total")
+    )
+    granted = dict(
+        Allocation.objects.filter(status=Allocation.Status.ACTIVE)
+        .values_list("company_id")
+        .annotate(total=Sum("hours_granted"))
+        .values_list("company_id", "total")
+    )
+    return {
+        company: float(-used.get(company, 0) or 0) / float(total)
+        for company, total in granted.items()
+        if total
+    }
+
+
+def queue_order(jobs: list[QueuedJob]) -> list[QueuedJob]:
+    return sorted(jobs, key=lambda j: (-j.priority, j.usage, j.created_at, j.id))
+
+
+def queued_jobs(*, now: dt.datetime, lock: bool) -> list[QueuedJob]:
+    qs = EvaluationJob.objects.filter(
+        status=EvaluationJob.Status.QUEUED,
+        cancel_requested=False,
+        allocation__status=Allocation.Status.ACTIVE,
+    )
+    if lock:
+        qs = qs.select_for_update(skip_locked=True, of=("self",))
+    usage = company_usage(now=now)
+    rows = qs.values_list(
+        "id",
+        "company_id",
+        "allocation_id",
+        "devices_requested",
+        "priority",
+        "created_at",
+        "estimate_hours",
+        "allocation__accelerator_type_id",
+        "allocation__site_id",
+        "allocation__device_cap",
+    )
+    return queue_order(
+        [
+            QueuedJob(
+                id=r[0],
+                company_id=r[1],
+                allocation_id=r[2],
+                devices=r[3],
+                priority=r[4],
+                created_at=r[5],
+                duration=expected_duration(r[6], r[3]),
+                type_id=r[7],
+                site_id=r[8],
+                cap=r[9],
+                usage=usage.get(r[1], 0.0),
+            )
+            for r in rows
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class Busy:
+    device: int
+    type_id: int
+    site_id: int
+    end: dt.datetime
+    allocation_id: int
+
+
+def _busy_devices(now: dt.datetime) -> list[Busy]:
+    """Every active lease with the time its job is expected to release the device."""
+    rows = Lease.objects.filter(ended_at__isnull=True).values_list(
+        "accelerator_id",
+        "accelerator__accelerator_type_id",
+        "accelerator__site_id",
+        "started_at",
+        "job__estimate_hours",
+        "job__devices_requested",
+        "allocation_id",
+    )
+    busy = []
+    for device, type_id, site_id, started, estimate, devices, allocation_id in rows:
+        end = started + expected_duration(estimate, devices) if estimate is not None else now
+        busy.append(Busy(device, type_id, site_id, max(end, now), allocation_id))
+    return busy
+
+
+def _shadow(job: QueuedJob, free_ids: list[int], busy: list[Busy], now) -> tuple[dt.datetime, int]:
+    ends = sorted(b.end for b in busy if job.matches(b.type_id, b.site_id))
+    need = job.devices - len(free_ids)
+    if need <= 0:
+        return now, len(free_ids) - job.devices
+    if need > len(ends):
+        return dt.datetime.max.replace(tzinfo=dt.UTC), 0
+    shadow = ends[need - 1]
+    available_then = len(free_ids) + sum(1 for end in ends if end <= shadow)
+    return shadow, available_then - job.devices
+
+
+def plan(
+    jobs: list[QueuedJob],
+    free: list[tuple[int, int, int]],
+    active_per_allocation: dict[int, int],
+    busy,
+    now: dt.datetime,
+) -> list[Placement]:
+    """Pure placement decision, for a round and for queue estimates."""
+    free_left = {device: (type_id, site_id) for device, type_id, site_id in free}
+    in_use = defaultdict(int, active_per_allocation)
+    blockers: dict[tuple, Blocker] = {}
+    placements = []
+    for job in jobs:
+        if job.devices > job.cap - in_use[job.allocation_id]:
+            continue  # waits for its own allocation's running jobs; blocks nobody else
+        candidates = [d for d, (t, s) in free_left.items() if job.matches(t, s)]
+        pool = (job.type_id, job.site_id)
+        if len(candidates) < job.devices:
+            if pool not in blockers:
+                shadow, extra = _shadow(job, candidates, busy, now)
+                blockers[pool] = Blocker(job, shadow, extra, set(candidates))
+            continue
+        # Backfill must not delay the first blocked job of any pool it draws devices from.
+        chosen = _pick(candidates, job.devices, free_left)
+        allowed = True
+        for blocker in blockers.values():
+            if not blocker.candidates.intersection(chosen) and not any(
+                blocker.job.matches(*free_left[d]) for d in chosen
+            ):
+                continue
+            if now + job.duration <= blocker.shadow or job.devices <= blocker.extra:
+                continue
+            allowed = False
+            break
+        if not allowed:
+            continue
+        for blocker in blockers.values():
+            if (
+                any(blocker.job.matches(*free_left[d]) for d in chosen)
+                and now + job.duration > blocker.shadow
+            ):
+                blocker.extra -= job.devices
+        for device in chosen:
+            del free_left[device]
+        in_use[job.allocation_id] += job.devices
+        placements.append(Placement(job.id, chosen))
+    return placements
+
+
+def _pick(candidates: list[int], count: int, free_left) -> list[int]:
+    # Keep a job on one site when one site has enough devices: its all-reduce stays local.
+    by_site = defaultdict(list)
+    for device in candidates:
+        by_site[free_left[device][1]].append(device)
+    for devices in sorted(by_site.values(), key=len):
+        if len(devices) >= count:
+            return sorted(devices)[:count]
+    return sorted(candidates)[:count]
+
+
+def schedule_round(*, now: dt.datetime | None = None) -> list[Placement]:
+    """Bind what can run now; returns the placements made (leases created, jobs scheduled)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        jobs = queued_jobs(now=now, lock=True)
+        if not jobs:
+            return []
+        free = _free_devices(lock=True)
+        active = dict(
+            Lease.objects.filter(
+                ended_at__isnull=True, allocation_id__in={j.allocation_id for j in jobs}
+            )
+            .values_list("allocation_id")
+            .annotate(n=Count("id"))
+            .values_list("allocation_id", "n")
+        )
+        placements = plan(jobs, free, active, _busy_devices(now), now)
+        if not placements:
+            return []
+        allocation_of = {j.id: j.allocation_id for j in jobs}
+        leases = [
+            Lease(
+                accelerator_id=device,
+                allocation_id=allocation_of[p.job_id],
+                job_id=p.job_id,
+                started_at=now,
+            )
+            for p in placements
+            for device in p.device_ids
+        ]
+        try:
+            with transaction.atomic():
+                Lease.objects.bulk_create(leases)
+        except IntegrityError:
+            # Another scheduler bound one of these devices between our read and our write:
+            # the constraint held; place nothing this round and let the next one retry.
+            return []
+        EvaluationJob.objects.filter(
+            pk__in=[p.job_id for p in placements], status=EvaluationJob.Status.QUEUED
+        ).update(status=EvaluationJob.Status.SCHEDULED, scheduled_at=now)
+    return placements
+
+
+@transaction.atomic
+def job_release_failed_device(*, accelerator: Accelerator, at: dt.datetime) -> list[int]:
+    """End the lease on a failed device; a job that had not started yet goes back to the queue."""
+    lease = (
+        Lease.objects.select_for_update()
+        .filter(accelerator=accelerator, ended_at__isnull=True)
+        .select_related("job")
+        .first()
+    )
+    if lease is None:
+        return []
+    Lease.objects.filter(pk=lease.pk).update(ended_at=at)
+    job = lease.job
+    if job is None or job.status != EvaluationJob.Status.SCHEDULED:
+        return []
+    # Conditional: a worker that started the job meanwhile keeps it (it retries the shard).
+    if EvaluationJob.objects.filter(pk=job.pk, status=EvaluationJob.Status.SCHEDULED).update(
+        status=EvaluationJob.Status.QUEUED, scheduled_at=None
+    ):
+        Lease.objects.filter(job=job, ended_at__isnull=True).update(ended_at=at)
+        return [job.pk]
+    return []
+
+
+def queue_position(*, job: EvaluationJob) -> int | None:
+    """1-based position of a queued job in the order the scheduler will consider it."""
+    if job.status != EvaluationJob.Status.QUEUED:
+        return None
+    ids = [j.id for j in queued_jobs(now=timezone.now(), lock=False)]
+    return ids.index(job.pk) + 1 if job.pk in ids else None
+
+
+def _free_devices(*, lock: bool) -> list[tuple[int, int, int]]:
+    active_lease = Lease.objects.filter(accelerator=OuterRef("pk"), ended_at__isnull=True)
+    qs = Accelerator.objects.filter(health=Accelerator.Health.HEALTHY).exclude(Exists(active_lease))
+    if lock:
+        qs = qs.select_for_update(skip_locked=True)
+    return list(qs.values_list("id", "accelerator_type_id", "site_id"))
+
+
+def estimated_start(*, job: EvaluationJob) -> dt.datetime | None:
+    """When a queued job should start, from the running jobs' expected ends.
+
+    Replays the scheduler forward in time: at each expected release the freed devices are
+    offered to the queue in scheduler order, until this job is placed. None when it cannot
+    be placed with the devices that exist (e.g. all of its kind failed).
+    """
+    if job.status != EvaluationJob.Status.QUEUED:
+        return None
+    now = timezone.now()
+    pending = queued_jobs(now=now, lock=False)
+    if job.pk not in {j.id for j in pending}:
+        return None
+    busy = _busy_devices(now)
+    free = _free_devices(lock=False)
+    clock = now
+    for _step in range(len(pending) + len(busy) + 1):
+        active = defaultdict(int)
+        for b in busy:
+            active[b.allocation_id] += 1
+        placements = plan(pending, free, active, busy, clock)
+        if any(p.job_id == job.pk for p in placements):
+            return clock
+        by_id = {j.id: j for j in pending}
+        pool = {d: (t, s) for d, t, s in free}
+        for p in placements:
+            queued = by_id.pop(p.job_id)
+            for device in p.device_ids:
+                t, s = pool.pop(device)
+                busy.append(Busy(device, t, s, clock + queued.duration, queued.allocation_id))
+        pending = list(by_id.values())
+        free = [(d, t, s) for d, (t, s) in pool.items()]
+        if not busy:
+            return None
+        clock = min(b.end for b in busy)
+        free += [(b.device, b.type_id, b.site_id) for b in busy if b.end <= clock]
+        busy = [b for b in busy if b.end > clock]
+    return None
