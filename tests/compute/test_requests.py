@@ -1,0 +1,146 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from innovation_center.accounts.models import AuditEvent, Membership
+from innovation_center.compute import services
+from innovation_center.compute.models import Allocation, AllocationRequest
+from innovation_center.compute.selectors import allocation_balance, review_queue
+from innovation_center.core.errors import ApplicationError
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def company():
+    return factories.company()
+
+
+@pytest.fixture
+def owner(company):
+    return factories.member(company.organisation, Membership.Role.COMPANY_OWNER)
+
+
+@pytest.fixture
+def reviewer():
+    return factories.center_staff(role=Membership.Role.CENTER_REVIEWER)
+
+
+def new_request(company, owner, **overrides):
+    fields = {
+        "company": company,
+        "actor": owner,
+        "hours": Decimal("500"),
+        "device_cap": 4,
+        "starts_on": dt.date.today(),
+        "ends_on": dt.date.today() + dt.timedelta(days=90),
+        "purpose": "Fine-tune a defect detector",
+        "accelerator_type": factories.accelerator_type(),
+    }
+    fields.update(overrides)
+    return services.allocation_request_create(**fields)
+
+
+def test_it_grants_as_asked_and_credits_the_ledger(
+    company, owner, reviewer, mailoutbox, django_capture_on_commit_callbacks
+):
+    request = new_request(company, owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        allocation = services.allocation_request_approve(request=request, actor=reviewer)
+    assert allocation.status == Allocation.Status.ACTIVE
+    assert allocation_balance(allocation=allocation).available == Decimal("500")
+    request.refresh_from_db()
+    assert (request.status, request.reviewed_by, request.granted_hours) == (
+        "approved",
+        reviewer,
+        Decimal("500"),
+    )
+    assert [m.to for m in mailoutbox] == [[owner.email]]
+    assert "approved" in mailoutbox[0].subject
+
+
+def test_it_grants_changed_figures_and_says_so(
+    company, owner, reviewer, mailoutbox, django_capture_on_commit_callbacks
+):
+    request = new_request(company, owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        allocation = services.allocation_request_approve(
+            request=request,
+            actor=reviewer,
+            hours=Decimal("300"),
+            device_cap=2,
+            reason="Demand is high",
+        )
+    assert (allocation.hours_granted, allocation.device_cap) == (Decimal("300"), 2)
+    assert "changed the figures" in mailoutbox[0].body and "Demand is high" in mailoutbox[0].body
+
+
+def test_it_refuses_a_second_decision(company, owner, reviewer):
+    request = new_request(company, owner)
+    services.allocation_request_approve(request=request, actor=reviewer)
+    with pytest.raises(ApplicationError) as error:
+        services.allocation_request_reject(request=request, actor=reviewer, reason="late")
+    assert error.value.code == "already_decided"
+    assert Allocation.objects.count() == 1
+
+
+def test_it_requires_a_reason_to_reject_and_changes_nothing_without_one(company, owner, reviewer):
+    request = new_request(company, owner)
+    with pytest.raises(ApplicationError) as error:
+        services.allocation_request_reject(request=request, actor=reviewer, reason="  ")
+    assert "reason" in error.value.field_errors
+    request.refresh_from_db()
+    assert request.status == AllocationRequest.Status.PENDING
+
+
+def test_it_refuses_a_period_that_ends_before_it_starts(company, owner):
+    with pytest.raises(ApplicationError) as error:
+        new_request(company, owner, ends_on=dt.date.today() - dt.timedelta(days=1))
+    assert "ends_on" in error.value.field_errors
+    assert not AllocationRequest.objects.exists()
+
+
+def test_it_renews_and_enlarges_an_allocation_through_a_change_request(company, owner, reviewer):
+    allocation = services.allocation_request_approve(
+        request=new_request(company, owner), actor=reviewer
+    )
+    renewal = new_request(
+        company,
+        owner,
+        kind="renewal",
+        allocation=allocation,
+        hours=Decimal("100"),
+        ends_on=allocation.ends_on + dt.timedelta(days=60),
+    )
+    services.allocation_request_approve(request=renewal, actor=reviewer)
+    allocation.refresh_from_db()
+    assert allocation.ends_on == renewal.ends_on
+    assert allocation.hours_granted == Decimal("600")
+    assert allocation_balance(allocation=allocation).available == Decimal("600")
+    history = AuditEvent.objects.filter(
+        object_id=str(allocation.pk), content_type__model="allocation"
+    )
+    assert set(history.values_list("action", flat=True)) == {"grant", "renewal"}
+
+
+def test_it_refuses_a_change_request_for_another_company_allocation(company, owner, reviewer):
+    other = factories.company()
+    foreign = factories.allocation(other)
+    with pytest.raises(ApplicationError):
+        new_request(company, owner, kind="enlargement", allocation=foreign)
+
+
+def test_it_ranks_waiting_requests_by_what_companies_already_got(owner, company, reviewer):
+    rich = factories.company()
+    factories.allocation(rich, hours="5000", starts_on=dt.date.today())
+    rich_owner = factories.member(rich.organisation, Membership.Role.COMPANY_OWNER)
+    first = new_request(rich, rich_owner)
+    second = new_request(company, owner)
+    for _ in range(2):
+        factories.accelerator()
+    ranked = review_queue()
+    assert [r.request.pk for r in ranked] == [second.pk, first.pk]
+    # 2 devices × 90 days × 24 h = 4320 h, minus the 5000 h allocation prorated to its overlap.
+    assert ranked[0].free_hours < 4320
