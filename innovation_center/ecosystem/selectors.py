@@ -1,0 +1,251 @@
+"""Reads of the ecosystem pages; every one starts from `scoped_queryset`."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from innovation_center.accounts.models import AuditEvent, Membership
+from innovation_center.accounts.services import audit_history
+from innovation_center.compute.models import Allocation
+from innovation_center.core.scoping import get_scoped_or_404, scoped_queryset, viewer_for
+from innovation_center.core.uscc import ALPHABET, normalise
+from innovation_center.ecosystem.models import (
+    Company,
+    Engagement,
+    LifecycleStage,
+    Solution,
+    StageMove,
+)
+from innovation_center.evaluation.models import EvaluationJob
+
+COMPANY_ORDERINGS = {
+    "name": ("legal_name",),
+    "-name": ("-legal_name",),
+    "status": ("status", "legal_name"),
+    "industry": ("industry", "legal_name"),
+    "city": ("city", "legal_name"),
+    "newest": ("-created_at", "-id"),
+    "oldest": ("created_at", "id"),
+}
+COMPANY_LIST_FIELDS = ("id", "legal_name", "uscc", "industry", "city", "size", "status")
+
+
+def _looks_like_uscc_prefix(text: str) -> bool:
+    code = normalise(text)
+    return len(code) >= 4 and all(char in ALPHABET for char in code)
+
+
+def company_list(
+    *,
+    user,
+    search: str = "",
+    status: str = "",
+    industry: str = "",
+    city: str = "",
+    stage: str = "",
+    ordering: str = "name",
+) -> QuerySet[Company]:
+    """Companies the user may see, filtered, with the current stage of their latest engagement.
+
+    One query for the page whatever its size: the stage is a correlated subquery on the
+    indexed engagement company key, evaluated for the rows of the page only.
+    """
+    latest_stage = (
+        Engagement.objects.filter(company=OuterRef("pk"))
+        .order_by("-started_on", "-id")
+        .values("stage")[:1]
+    )
+    qs = scoped_queryset(user, Company).only(*COMPANY_LIST_FIELDS)
+    search = search.strip()
+    if search:
+        condition = Q(legal_name__icontains=search)
+        if _looks_like_uscc_prefix(search):
+            # The unique index on uscc answers a prefix lookup.
+            condition |= Q(uscc__startswith=normalise(search))
+        qs = qs.filter(condition)
+    if status:
+        qs = qs.filter(status=status)
+    if industry:
+        qs = qs.filter(industry=industry)
+    if city:
+        qs = qs.filter(city=city)
+    if stage:
+        qs = qs.filter(Exists(Engagement.objects.filter(company=OuterRef("pk"), stage=stage)))
+    qs = qs.annotate(current_stage=Subquery(latest_stage))
+    return qs.order_by(*COMPANY_ORDERINGS.get(ordering, COMPANY_ORDERINGS["name"]))
+
+
+def company_cities(*, user) -> list[str]:
+    return list(
+        scoped_queryset(user, Company).order_by("city").values_list("city", flat=True).distinct()
+    )
+
+
+def company_get(*, user, pk: int) -> Company:
+    return get_scoped_or_404(user, Company, pk=pk)
+
+
+def company_detail(*, user, company: Company) -> dict:
+    """Everything on a company's page, each part scoped and fetched in a fixed number of queries."""
+    engagements = (
+        scoped_queryset(user, Engagement)
+        .filter(company=company)
+        .select_related("owner")
+        .prefetch_related(Prefetch("moves", queryset=StageMove.objects.select_related("moved_by")))
+        .order_by("-started_on", "-id")
+    )
+    return {
+        "engagements": engagements,
+        "solutions": scoped_queryset(user, Solution).filter(companies=company).order_by("name"),
+        "allocations": scoped_queryset(user, Allocation)
+        .filter(company=company)
+        .select_related("accelerator_type", "site")
+        .order_by("-starts_on")[:50],
+        "jobs": scoped_queryset(user, EvaluationJob)
+        .filter(company=company)
+        .select_related("model", "dataset")
+        .order_by("-created_at")[:20],
+        "members": Membership.objects.filter(organisation_id=company.organisation_id)
+        .select_related("user")
+        .order_by("role", "user__username"),
+        "stages": LifecycleStage.choices,
+    }
+
+
+def history_for(*, user, instance) -> QuerySet[AuditEvent]:
+    """An object's history rows that the user may read (members: their organisation's)."""
+    return scoped_queryset(user, AuditEvent, audit_history(instance=instance))
+
+
+def engagement_get(*, user, pk: int) -> Engagement:
+    return get_scoped_or_404(
+        user, Engagement, Engagement.objects.select_related("company", "owner"), pk=pk
+    )
+
+
+def engagement_moves(*, engagement: Engagement) -> QuerySet[StageMove]:
+    return engagement.moves.select_related("moved_by")
+
+
+BOARD_CARDS_PER_COLUMN = 100
+
+
+def engagement_board(*, user, industry: str = "", owner: str = "", search: str = "") -> list[dict]:
+    """The board's columns, one per lifecycle stage in order, with their engagements.
+
+    A column shows at most BOARD_CARDS_PER_COLUMN cards (and its full count): past that,
+    the filters narrow the board down.
+    """
+    qs = (
+        scoped_queryset(user, Engagement)
+        .select_related("company", "owner")
+        .only(
+            "id",
+            "title",
+            "stage",
+            "started_on",
+            "target_on",
+            "stage_changed_at",
+            "company__id",
+            "company__legal_name",
+            "company__status",
+            "owner__id",
+            "owner__username",
+            "owner__first_name",
+            "owner__last_name",
+        )
+        .exclude(company__status__in=[Company.Status.EXITED])
+        .order_by("company__legal_name", "started_on", "id")
+    )
+    if industry:
+        qs = qs.filter(company__industry=industry)
+    if owner == "me":
+        qs = qs.filter(owner_id=viewer_for(user).user_id)
+    if search.strip():
+        qs = qs.filter(company__legal_name__icontains=search.strip())
+    by_stage: dict[str, list] = {value: [] for value in LifecycleStage.values}
+    for engagement in qs:
+        by_stage[engagement.stage].append(engagement)
+    columns = []
+    for value, label in LifecycleStage.choices:
+        following = LifecycleStage.next_after(value)
+        columns.append(
+            {
+                "stage": value,
+                "label": label,
+                "next": following,
+                "next_label": following.label if following else "",
+                "engagements": by_stage[value][:BOARD_CARDS_PER_COLUMN],
+                "count": len(by_stage[value]),
+            }
+        )
+    return columns
+
+
+SOLUTION_ORDERINGS = {
+    "name": ("name",),
+    "-name": ("-name",),
+    "status": ("status", "name"),
+    "vertical": ("vertical", "name"),
+    "newest": ("-created_at", "-id"),
+}
+
+
+def solution_visible(*, user) -> QuerySet[Solution]:
+    """Solutions of the user's scope plus every published showcase (the case collection)."""
+    if viewer_for(user).user_id is None:
+        return Solution.objects.none()
+    if viewer_for(user).is_center_staff:
+        return Solution.objects.all()
+    in_scope = scoped_queryset(user, Solution).values("pk")
+    return Solution.objects.filter(Q(pk__in=in_scope) | Q(is_published=True))
+
+
+def solution_list(
+    *,
+    user,
+    search: str = "",
+    vertical: str = "",
+    status: str = "",
+    published: str = "",
+    company: str = "",
+    ordering: str = "name",
+) -> QuerySet[Solution]:
+    """The catalogue with the companies behind each solution (one prefetch query)."""
+    visible_companies = scoped_queryset(user, Company).only("id", "legal_name")
+    qs = solution_visible(user=user).prefetch_related(
+        Prefetch("companies", queryset=Company.objects.only("id", "legal_name"))
+    )
+    search = search.strip()
+    if search:
+        qs = qs.filter(name__icontains=search)
+    if vertical:
+        qs = qs.filter(vertical=vertical)
+    if status:
+        qs = qs.filter(status=status)
+    if published == "yes":
+        qs = qs.filter(is_published=True)
+    elif published == "no":
+        qs = qs.filter(is_published=False)
+    if company.isdigit():
+        qs = qs.filter(companies__in=visible_companies.filter(pk=int(company)))
+    return qs.order_by(*SOLUTION_ORDERINGS.get(ordering, SOLUTION_ORDERINGS["name"]))
+
+
+def solution_get(*, user, pk: int) -> Solution:
+    """One solution the user may see (their scope or a published showcase), else 404."""
+    try:
+        return solution_visible(user=user).prefetch_related("companies").get(pk=pk)
+    except Solution.DoesNotExist:
+        raise Http404(_("No solution matches the given query.")) from None
+
+
+def solution_in_scope(*, user, solution: Solution) -> bool:
+    return scoped_queryset(user, Solution).filter(pk=solution.pk).exists()
+
+
+def company_choices() -> QuerySet[Company]:
+    """Companies to pick from in staff forms (names only)."""
+    return Company.objects.only("id", "legal_name").order_by("legal_name")
