@@ -283,7 +283,7 @@ def schedule_round(*, now: dt.datetime | None = None) -> list[Placement]:
 def job_release_failed_device(*, accelerator: Accelerator, at: dt.datetime) -> list[int]:
     """End the lease on a failed device; a job that had not started yet goes back to the queue."""
     lease = (
-        Lease.objects.select_for_update()
+        Lease.objects.select_for_update(of=("self",))
         .filter(accelerator=accelerator, ended_at__isnull=True)
         .select_related("job")
         .first()

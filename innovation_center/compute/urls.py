@@ -1,4 +1,20 @@
-from django.urls import path  # noqa: F401  (pages are added here)
+from django.urls import path
+
+from innovation_center.compute import views
 
 app_name = "compute"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("requests/", views.request_list, name="request_list"),
+    path("requests/new/", views.request_create, name="request_create"),
+    path("requests/review/", views.review_queue, name="review_queue"),
+    path("requests/<int:pk>/", views.request_detail, name="request_detail"),
+    path("requests/<int:pk>/approve/", views.request_approve, name="request_approve"),
+    path("requests/<int:pk>/reject/", views.request_reject, name="request_reject"),
+    path("requests/<int:pk>/withdraw/", views.request_withdraw, name="request_withdraw"),
+    path("allocations/", views.allocation_list, name="allocation_list"),
+    path("allocations/<int:pk>/", views.allocation_detail, name="allocation_detail"),
+    path("allocations/<int:pk>/change/", views.allocation_change, name="allocation_change"),
+    path("devices/", views.device_list, name="device_list"),
+    path("devices/<int:pk>/health/", views.device_health, name="device_health"),
+]

@@ -20,6 +20,7 @@ ENTRIES = [
     ("talent:internship_list", _("Internships"), {STAFF, COORDINATOR}),
     ("compute:overview", _("Compute"), {STAFF}),
     ("compute:review_queue", _("Requests"), {STAFF}),
+    ("compute:request_list", _("Compute requests"), {COMPANY}),
     ("compute:allocation_list", _("Allocations"), {STAFF, COMPANY}),
     ("compute:device_list", _("Devices"), {STAFF}),
     ("evaluation:portal_home", _("Portal"), {COMPANY}),

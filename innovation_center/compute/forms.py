@@ -1,0 +1,209 @@
+"""Forms of the compute pages: they validate shape; the services enforce the rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from innovation_center.compute.models import (
+    Accelerator,
+    AcceleratorType,
+    Allocation,
+    AllocationRequest,
+    Site,
+)
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+HOURS = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0.01")}
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class AllocationRequestForm(forms.Form):
+    """A new request for accelerator-hours (the company is the owner's, chosen by the view)."""
+
+    company = forms.ModelChoiceField(label=_("Company"), queryset=None)
+    accelerator_type = forms.ModelChoiceField(
+        label=_("Accelerator type"),
+        queryset=AcceleratorType.objects.all(),
+        required=False,
+        empty_label=_("Any type"),
+    )
+    site = forms.ModelChoiceField(
+        label=_("Site"), queryset=Site.objects.all(), required=False, empty_label=_("Any site")
+    )
+    hours = forms.DecimalField(label=_("Accelerator-hours"), **HOURS)
+    device_cap = forms.IntegerField(
+        label=_("Concurrent-device cap"),
+        min_value=1,
+        help_text=_("The most devices your jobs may use at the same time."),
+    )
+    starts_on = forms.DateField(label=_("Period start"), widget=DATE)
+    ends_on = forms.DateField(label=_("Period end"), widget=DATE)
+    purpose = forms.CharField(
+        label=_("Purpose"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+    )
+    expected_outcome = forms.CharField(
+        label=_("Expected outcome"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=4000,
+        required=False,
+    )
+
+    def __init__(self, *args, companies, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["company"].queryset = companies
+        only = list(companies[:2])
+        if len(only) == 1:
+            self.fields["company"].initial = only[0].pk
+            self.fields["company"].widget = forms.HiddenInput()
+
+
+class AllocationChangeForm(forms.Form):
+    """A renewal (more time) or an enlargement (more hours) of an existing allocation."""
+
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[
+            (AllocationRequest.Kind.RENEWAL, AllocationRequest.Kind.RENEWAL.label),
+            (AllocationRequest.Kind.ENLARGEMENT, AllocationRequest.Kind.ENLARGEMENT.label),
+        ],
+    )
+    hours = forms.DecimalField(label=_("Additional accelerator-hours"), **HOURS)
+    device_cap = forms.IntegerField(label=_("Concurrent-device cap"), min_value=1)
+    starts_on = forms.DateField(label=_("Period start"), widget=DATE)
+    ends_on = forms.DateField(label=_("Period end"), widget=DATE)
+    purpose = forms.CharField(
+        label=_("Purpose"), widget=forms.Textarea(attrs={"rows": 2}), max_length=4000
+    )
+    expected_outcome = forms.CharField(
+        label=_("Expected outcome"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=4000,
+        required=False,
+    )
+
+    @classmethod
+    def initial_for(cls, allocation: Allocation) -> dict:
+        today = timezone.localdate()
+        return {
+            "kind": AllocationRequest.Kind.RENEWAL,
+            "device_cap": allocation.device_cap,
+            "starts_on": max(today, allocation.starts_on),
+            "ends_on": allocation.ends_on + dt.timedelta(days=90),
+        }
+
+
+class ApproveForm(forms.Form):
+    """Approve as asked (the fields start with the asked figures) or with changed figures."""
+
+    hours = forms.DecimalField(label=_("Hours to grant"), **HOURS)
+    device_cap = forms.IntegerField(label=_("Device cap"), min_value=1)
+    starts_on = forms.DateField(label=_("Start"), widget=DATE)
+    ends_on = forms.DateField(label=_("End"), widget=DATE)
+    reason = forms.CharField(label=_("Note to the company"), max_length=2000, required=False)
+
+    @classmethod
+    def for_request(cls, request: AllocationRequest, data=None) -> ApproveForm:
+        return cls(
+            data,
+            prefix=f"approve-{request.pk}",
+            initial={
+                "hours": request.hours,
+                "device_cap": request.device_cap,
+                "starts_on": request.starts_on,
+                "ends_on": request.ends_on,
+            },
+        )
+
+
+class RejectForm(forms.Form):
+    # Emptiness is the service's rule (its message explains that the company reads it).
+    reason = forms.CharField(label=_("Reason for the rejection"), max_length=2000, required=False)
+
+    @classmethod
+    def for_request(cls, request: AllocationRequest, data=None) -> RejectForm:
+        return cls(data, prefix=f"reject-{request.pk}")
+
+
+class RequestFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All"))] + AllocationRequest.Status.choices,
+    )
+    company = forms.ModelChoiceField(
+        label=_("Company"), queryset=None, required=False, empty_label=_("All")
+    )
+
+    def __init__(self, *args, companies=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if companies is None:
+            del self.fields["company"]
+        else:
+            self.fields["company"].queryset = companies
+
+
+class AllocationFilterForm(RequestFilterForm):
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All"))] + Allocation.Status.choices
+    )
+
+
+class DeviceFilterForm(forms.Form):
+    site = forms.ModelChoiceField(
+        label=_("Site"), queryset=Site.objects.all(), required=False, empty_label=_("All")
+    )
+    accelerator_type = forms.ModelChoiceField(
+        label=_("Type"),
+        queryset=AcceleratorType.objects.all(),
+        required=False,
+        empty_label=_("All"),
+    )
+    health = forms.ChoiceField(
+        label=_("Health"), required=False, choices=[("", _("All"))] + Accelerator.Health.choices
+    )
+
+
+class DeviceHealthForm(forms.Form):
+    health = forms.ChoiceField(label=_("Health"), choices=Accelerator.Health.choices)
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    @classmethod
+    def for_device(cls, device: Accelerator, data=None) -> DeviceHealthForm:
+        return cls(data, prefix=f"device-{device.pk}", initial={"health": device.health})
+
+
+class MonthForm(forms.Form):
+    """`?month=YYYY-MM`: a month that has started, from the year 2000 on."""
+
+    month = forms.CharField(
+        label=_("Month"),
+        required=False,
+        widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}),
+    )
+
+    def clean_month(self) -> tuple[int, int] | None:
+        value = self.cleaned_data["month"].strip()
+        if not value:
+            return None
+        match = MONTH.match(value)
+        if not match or not 1 <= int(match[2]) <= 12:
+            raise forms.ValidationError(
+                _("Enter a month as YYYY-MM, for example 2025-03."), code="format"
+            )
+        year, month = int(match[1]), int(match[2])
+        today = timezone.localdate()
+        if (year, month) > (today.year, today.month):
+            raise forms.ValidationError(
+                _("Choose a month that has started; %(month)s is in the future.")
+                % {"month": value},
+                code="future",
+            )
+        if year < 2000:
+            raise forms.ValidationError(_("Choose a month from 2000 on."), code="too_old")
+        return year, month
