@@ -11,12 +11,30 @@ app = Celery("innovation_center")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Named queues: long evaluation work never waits behind (or blocks) the quick bookkeeping.
+app.conf.task_default_queue = "default"
+app.conf.task_routes = {
+    "innovation_center.evaluation.tasks.shard_run": {"queue": "evaluation"},
+    "innovation_center.evaluation.tasks.job_run": {"queue": "evaluation"},
+}
+
 # Each periodic task expires before its next run so a stopped beat never floods the queue.
 app.conf.beat_schedule = {
     "allocations-sweep": {
         "task": "innovation_center.compute.tasks.allocations_sweep",
         "schedule": crontab(minute="*/15"),
         "options": {"expires": 14 * 60},
+    },
+    # The safety net behind the scheduling done on every submit and finish.
+    "schedule-jobs": {
+        "task": "innovation_center.compute.tasks.schedule_jobs",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+    "jobs-sweep": {
+        "task": "innovation_center.evaluation.tasks.jobs_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 55},
     },
 }
 

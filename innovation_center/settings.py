@@ -105,6 +105,8 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Worker, beat and web share the file: wait for the lock rather than fail at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # A file, not memory, so the real worker processes of the tests can open it too.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -160,7 +162,7 @@ if envbool("USE_X_FORWARDED_PROTO", False):
 # Celery: Redis in production; without CELERY_BROKER_URL a filesystem transport lets web,
 # worker and beat on one machine talk without any server.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
-CELERY_QUEUE_DIR = VAR_DIR / "celery"
+CELERY_QUEUE_DIR = Path(os.environ.get("CELERY_FS_DIR", VAR_DIR / "celery"))
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_QUEUE_DIR / "queue"),
@@ -204,3 +206,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# A scheduled or running job with no progress for this long is dispatched again (its worker
+# is presumed dead); a shard takes seconds, so minutes is generous.
+JOB_STALE_SECONDS = envint("JOB_STALE_SECONDS", 120)
+# Every shard lasts at least this many seconds of wall time (0: as fast as the CPU allows).
+# For demos and failure drills, so progress can be watched and a worker killed mid-job.
+SHARD_MIN_SECONDS = float(os.environ.get("SHARD_MIN_SECONDS", "0"))

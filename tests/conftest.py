@@ -11,3 +11,14 @@ def _media_in_tmp(settings, tmp_path):
 def _fast_password_hashing(settings):
     # The production hasher is slow on purpose; tests only need passwords to round-trip.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager():
+    # In-process tests run tasks inline; tests/evaluation/test_worker.py starts real workers.
+    from innovation_center.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False

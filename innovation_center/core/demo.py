@@ -45,6 +45,7 @@ from innovation_center.ecosystem.models import (
     Solution,
     StageMove,
 )
+from innovation_center.evaluation.builtins import ensure_builtin_datasets
 from innovation_center.evaluation.models import Dataset
 from innovation_center.talent.models import Course, CrowdTask, Internship, Program, University
 
@@ -240,11 +241,7 @@ def _seed_compute_network(*, today: dt.date) -> None:
 
 
 def _seed_datasets() -> None:
-    for figures in data.DATASETS:
-        fields = dict(figures)
-        Dataset.objects.get_or_create(
-            kind=Dataset.Kind.BUILTIN, builtin_name=fields.pop("builtin_name"), defaults=fields
-        )
+    ensure_builtin_datasets(Dataset)
 
 
 def _seed_universities_and_programs() -> tuple[dict[str, University], dict[str, Program]]:

@@ -176,6 +176,8 @@ class EvaluationJob(TimeStampedModel):
     scheduled_at = models.DateTimeField(_("scheduled at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Last sign of life from a worker; the sweeper re-dispatches jobs whose worker went quiet.
+    heartbeat_at = models.DateTimeField(_("last progress at"), null=True, blank=True)
 
     scope = Scope(company="company__organisation")
 
@@ -203,6 +205,59 @@ class EvaluationJob(TimeStampedModel):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+
+class JobShard(models.Model):
+    """One data-parallel slice of a job, run by one task on one device; the unit of progress."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    job = models.ForeignKey(
+        EvaluationJob, on_delete=models.CASCADE, related_name="shards", verbose_name=_("job")
+    )
+    index = models.PositiveIntegerField(_("shard"))
+    row_start = models.PositiveIntegerField(_("first row"))
+    row_stop = models.PositiveIntegerField(_("end row"))
+    accelerator = models.ForeignKey(
+        "compute.Accelerator",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accelerator"),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    worker = models.CharField(_("worker"), max_length=200, blank=True)
+    failed_devices = models.JSONField(_("failed devices"), default=list, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    result = models.JSONField(_("result"), null=True, blank=True)
+    error_code = models.CharField(_("error code"), max_length=60, blank=True)
+    error_message = models.TextField(_("error"), blank=True)
+
+    scope = Scope(company="job__company__organisation")
+
+    class Meta:
+        verbose_name = _("job shard")
+        verbose_name_plural = _("job shards")
+        ordering = ["job", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "index"], name="shard_unique_index"),
+            models.CheckConstraint(
+                condition=Q(row_stop__gt=F("row_start")), name="shard_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} · {self.index}"
 
 
 class JobResult(models.Model):

@@ -21,7 +21,16 @@ class Command(BaseCommand):
         celery = [python, "-m", "celery", "-A", "innovation_center"]
         commands = {
             "web": [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
-            "worker": [*celery, "worker", "--loglevel", "INFO", "--concurrency", concurrency],
+            "worker": [
+                *celery,
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                concurrency,
+                "--queues",
+                "default,evaluation",
+            ],
             "beat": [*celery, "beat", "--loglevel", "INFO"],
         }
         processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
