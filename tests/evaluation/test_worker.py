@@ -116,9 +116,10 @@ def workers(tmp_path):
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
             "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),
         }
         app.conf.result_backend = f"file://{folder / 'results'}"
-        for part in ("queue", "processed", "results"):
+        for part in ("queue", "processed", "results", "control"):
             (folder / part).mkdir(parents=True, exist_ok=True)
     reset_broker_connections()
     with app.connection_for_write() as conn:

@@ -1,0 +1,3 @@
+"""The REST API under /api/v1/ (filled by the API work)."""
+
+urlpatterns: list = []
