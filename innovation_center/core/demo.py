@@ -47,7 +47,14 @@ from innovation_center.ecosystem.models import (
 )
 from innovation_center.evaluation.builtins import ensure_builtin_datasets
 from innovation_center.evaluation.models import Dataset
-from innovation_center.talent.models import Course, CrowdTask, Internship, Program, University
+from innovation_center.talent.models import (
+    Course,
+    CrowdTask,
+    Internship,
+    Program,
+    Teacher,
+    University,
+)
 
 SEED = 2021
 COUNTED_APPS = ("accounts", "ecosystem", "talent", "compute", "evaluation")
@@ -571,9 +578,8 @@ def _seed_courses(rng, universities, program, *, coordinator) -> None:
                     "university": universities[name],
                     "title": title,
                     "term": term,
-                    # Teachers on this course. The article's "75 teachers" counts distinct
-                    # people across all 105 courses, which a per-course count cannot express.
-                    "teachers": rng.choices([1, 2, 3], [55, 35, 10])[0],
+                    # How many of the university's teachers teach it (people are shared).
+                    "teacher_count": rng.choices([1, 2, 3], [55, 35, 10])[0],
                     "students_enrolled": rng.randint(80, 240),
                     "hours": rng.choice([16, 24]) if summer else rng.choice([32, 48, 64]),
                     "logged_by": coordinator if name == data.COORDINATOR_UNIVERSITY else None,
@@ -591,13 +597,62 @@ def _seed_courses(rng, universities, program, *, coordinator) -> None:
             difference -= step
         index += 1
     existing = set(Course.objects.values_list("university_id", "title", "year", "term"))
-    Course.objects.bulk_create(
+    new_rows = [
+        row
+        for row in rows
+        if (row["university"].pk, row["title"], program.year, row["term"]) not in existing
+    ]
+    created = Course.objects.bulk_create(
         [
-            Course(program=program, year=program.year, **row)
-            for row in rows
-            if (row["university"].pk, row["title"], program.year, row["term"]) not in existing
+            Course(program=program, year=program.year, **_without(row, "teacher_count"))
+            for row in new_rows
         ]
     )
+    _seed_teachers(universities, created, [row["teacher_count"] for row in new_rows])
+
+
+def _without(row: dict, key: str) -> dict:
+    return {k: v for k, v in row.items() if k != key}
+
+
+def _teacher_names(offset: int, count: int) -> list[str]:
+    # Deterministic and unique: walk surname × given name from an offset per university.
+    pairs = [(s, g) for g in data.GIVEN_NAMES for s in data.SURNAMES]
+    return [s + g for s, g in pairs[offset : offset + count]]
+
+
+def _seed_teachers(universities, courses, counts) -> None:
+    """The article's 75 teachers shared over the 105 courses: each teaches at least one."""
+    sizes = {name: course_count for name, _s, _l, course_count, _w in data.UNIVERSITIES}
+    total = sum(sizes.values())
+    quotas = {name: data.TEACHER_COUNT * size // total for name, size in sizes.items()}
+    for name in sorted(sizes, key=lambda n: -sizes[n])[: data.TEACHER_COUNT - sum(quotas.values())]:
+        quotas[name] += 1
+    offset = 0
+    pools = {}
+    for name, _s, _l, _c, _w in data.UNIVERSITIES:
+        university = universities[name]
+        names = _teacher_names(offset, quotas[name])
+        offset += quotas[name]
+        have = set(Teacher.objects.filter(university=university).values_list("name", flat=True))
+        Teacher.objects.bulk_create(
+            [Teacher(university=university, name=n) for n in names if n not in have]
+        )
+        pools[university.pk] = list(Teacher.objects.filter(university=university, name__in=names))
+    links = []
+    by_university: dict[int, list[tuple[Course, int]]] = {}
+    for course, count in zip(courses, counts, strict=True):
+        by_university.setdefault(course.university_id, []).append((course, count))
+    for university_id, pairs in by_university.items():
+        pool = sorted(pools[university_id], key=lambda t: t.name)
+        local = random.Random(f"teachers-{university_id}-{data.TEACHER_COUNT}")
+        for position, (course, count) in enumerate(pairs):
+            # Round-robin first so nobody is left without a course, then random colleagues.
+            chosen = {pool[position % len(pool)]}
+            while len(chosen) < min(count, len(pool)):
+                chosen.add(local.choice(pool))
+            links += [Course.teachers.through(course_id=course.pk, teacher_id=t.pk) for t in chosen]
+    Course.teachers.through.objects.bulk_create(links)
 
 
 def _crowd_status(rng: random.Random) -> str:

@@ -11,8 +11,12 @@ def home_summary(*, user) -> dict:
     """The figures on the landing page, each counted within the user's scope."""
     viewer = viewer_for(user)
     courses = scoped_queryset(user, Course).aggregate(
-        count=Count("id"), teachers=Sum("teachers"), students=Sum("students_enrolled")
+        count=Count("id"), students=Sum("students_enrolled")
     )
+    # Separately: joining teachers would multiply the students' sum.
+    courses["teachers"] = scoped_queryset(user, Course).aggregate(
+        n=Count("teachers", distinct=True)
+    )["n"]
     return {
         "viewer": viewer,
         "companies": scoped_queryset(user, Company).count(),

@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from innovation_center.talent.models import Course, CrowdTask, Internship, Program, University
+from innovation_center.talent.models import (
+    Course,
+    CrowdTask,
+    Internship,
+    Program,
+    Teacher,
+    University,
+)
 
 
 @admin.register(University)
@@ -17,6 +24,14 @@ class ProgramAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
+@admin.register(Teacher)
+class TeacherAdmin(admin.ModelAdmin):
+    list_display = ["name", "university"]
+    list_filter = ["university"]
+    search_fields = ["name"]
+    list_select_related = ["university"]
+
+
 @admin.register(Course)
 class CourseAdmin(admin.ModelAdmin):
     list_display = [
@@ -25,13 +40,13 @@ class CourseAdmin(admin.ModelAdmin):
         "program",
         "year",
         "term",
-        "teachers",
         "students_enrolled",
         "hours",
     ]
     list_filter = ["year", "term", "program", "university"]
     search_fields = ["title", "university__name"]
     list_select_related = ["university", "program"]
+    filter_horizontal = ["teachers"]
 
 
 @admin.register(CrowdTask)

@@ -28,12 +28,20 @@ class UniversityChoiceMixin:
 
 
 class CourseForm(UniversityChoiceMixin, forms.ModelForm):
+    teachers = forms.CharField(
+        label=_("Teachers"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One name per line (or separated by semicolons)."),
+    )
+
     class Meta:
         model = Course
         fields = ["program", "title", "year", "term", "teachers", "students_enrolled", "hours"]
 
     def __init__(self, *args, universities=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["teachers"] = "\n".join(t.name for t in self.instance.teachers.all())
         self.fields["program"].queryset = Program.objects.filter(kind=Program.Kind.COURSE)
         if universities is not None:
             self.add_university_field(universities)

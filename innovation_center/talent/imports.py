@@ -22,13 +22,13 @@ COURSE_COLUMNS = [
     ("title", True, gettext_lazy("Course title")),
     ("year", True, gettext_lazy("Year, e.g. 2021")),
     ("term", True, gettext_lazy("spring, summer or autumn")),
-    ("teachers", True, gettext_lazy("Number of teachers (at least 1)")),
+    ("teachers", True, gettext_lazy("Teachers' names, separated by semicolons")),
     ("students_enrolled", True, gettext_lazy("Number of students enrolled")),
     ("hours", True, gettext_lazy("Teaching hours (at least 1)")),
 ]
 COLUMN_NAMES = [name for name, _required, _help in COURSE_COLUMNS]
 REQUIRED = [name for name, required, _help in COURSE_COLUMNS if required]
-NUMBERS = ("year", "teachers", "students_enrolled", "hours")
+NUMBERS = ("year", "students_enrolled", "hours")
 FIELD_COLUMNS = {name: name for name in COLUMN_NAMES}
 
 
@@ -61,7 +61,11 @@ def course_fields(row: dict, programs: dict | None = None) -> dict:
     fields: dict = {
         "title": row.get("title", "").strip(),
         "term": choice_value(Course.Term, row.get("term", "")),
+        "teachers": [n.strip() for n in row.get("teachers", "").replace("；", ";").split(";")],
     }
+    fields["teachers"] = [n for n in fields["teachers"] if n]
+    if not fields["teachers"]:
+        errors["teachers"] = [_("Name at least one teacher; separate names with semicolons.")]
     for name in NUMBERS:
         text = row.get(name, "").strip()
         try:
@@ -94,6 +98,7 @@ def course_rows_check(*, rows: list[dict], university: University) -> list[RowEr
         except ValidationError as error:
             errors += validation_errors(row, error, column_of=FIELD_COLUMNS, fallback="title")
             continue
+        fields.pop("teachers")
         course = Course(university=university, **fields)
         try:
             course.full_clean()

@@ -59,6 +59,28 @@ class Program(TimeStampedModel):
         return f"{self.name} ({self.year})"
 
 
+class Teacher(TimeStampedModel):
+    """A teacher of a university; one teacher may teach several courses."""
+
+    university = models.ForeignKey(
+        University, on_delete=models.CASCADE, related_name="teachers", verbose_name=_("university")
+    )
+    name = models.CharField(_("name"), max_length=100)
+
+    scope = Scope(university="university__organisation")
+
+    class Meta:
+        verbose_name = _("teacher")
+        verbose_name_plural = _("teachers")
+        ordering = ["university__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["university", "name"], name="teacher_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Course(TimeStampedModel):
     class Term(models.TextChoices):
         SPRING = "spring", _("Spring")
@@ -78,7 +100,8 @@ class Course(TimeStampedModel):
     title = models.CharField(_("title"), max_length=200)
     year = models.PositiveSmallIntegerField(_("year"))
     term = models.CharField(_("term"), max_length=10, choices=Term.choices)
-    teachers = models.PositiveIntegerField(_("teachers"))
+    # Teachers are people, not a count: the article's "75 teachers" taught 105 courses.
+    teachers = models.ManyToManyField(Teacher, related_name="courses", verbose_name=_("teachers"))
     students_enrolled = models.PositiveIntegerField(_("students enrolled"))
     hours = models.PositiveIntegerField(_("teaching hours"))
     logged_by = models.ForeignKey(
@@ -100,7 +123,6 @@ class Course(TimeStampedModel):
             models.UniqueConstraint(
                 fields=["university", "title", "year", "term"], name="course_unique_per_semester"
             ),
-            models.CheckConstraint(condition=Q(teachers__gte=1), name="course_has_a_teacher"),
             models.CheckConstraint(condition=Q(hours__gte=1), name="course_has_hours"),
         ]
 

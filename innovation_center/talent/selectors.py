@@ -47,7 +47,11 @@ def course_list(
     program=None,
     university=None,
 ) -> QuerySet[Course]:
-    qs = scoped_queryset(user, Course).select_related("university", "program", "logged_by")
+    qs = (
+        scoped_queryset(user, Course)
+        .select_related("university", "program", "logged_by")
+        .prefetch_related("teachers")
+    )
     if search.strip():
         qs = qs.filter(title__icontains=search.strip())
     if _as_int(year):
@@ -63,7 +67,12 @@ def course_list(
 
 def course_get(*, user, pk: int) -> Course:
     return get_scoped_or_404(
-        user, Course, Course.objects.select_related("university", "program", "logged_by"), pk=pk
+        user,
+        Course,
+        Course.objects.select_related("university", "program", "logged_by").prefetch_related(
+            "teachers"
+        ),
+        pk=pk,
     )
 
 
@@ -177,15 +186,14 @@ def talent_totals(*, user, year=None, program=None) -> dict:
         for row in (
             courses.order_by()
             .values(key)
-            .annotate(
-                n=Count("id"),
-                t=Sum("teachers"),
-                s=Sum("students_enrolled"),
-                h=Sum("hours"),
-            )
+            .annotate(n=Count("id"), s=Sum("students_enrolled"), h=Sum("hours"))
         ):
             totals = rows[row[key]]
-            totals.update(courses=row["n"], teachers=row["t"], students=row["s"], hours=row["h"])
+            totals.update(courses=row["n"], students=row["s"], hours=row["h"])
+        # Distinct people: a teacher of several courses counts once (a separate query, so
+        # the join does not multiply the sums above).
+        for row in courses.order_by().values(key).annotate(t=Count("teachers", distinct=True)):
+            rows[row[key]]["teachers"] = row["t"]
         for row in tasks.order_by().values(key, "kind").annotate(n=Count("id")):
             rows[row[key]][kind_key[row["kind"]]] += row["n"]
         for row in (

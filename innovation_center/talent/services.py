@@ -18,9 +18,9 @@ from innovation_center.accounts.services import audit_record, model_snapshot
 from innovation_center.core.errors import ApplicationError
 from innovation_center.core.permissions import is_coordinator_of
 from innovation_center.ecosystem.models import Company
-from innovation_center.talent.models import Course, CrowdTask, Internship, University
+from innovation_center.talent.models import Course, CrowdTask, Internship, Teacher, University
 
-COURSE_EDITABLE = ("program", "title", "year", "term", "teachers", "students_enrolled", "hours")
+COURSE_EDITABLE = ("program", "title", "year", "term", "students_enrolled", "hours")
 CROWDTASK_EDITABLE = ("program", "kind", "title", "team", "status", "artifact_url", "delivered_on")
 INTERNSHIP_EDITABLE = ("program", "host_name", "student_count", "starts_on", "ends_on")
 
@@ -45,21 +45,34 @@ def _validated(instance: Model) -> None:
         raise ApplicationError(" ".join(error.messages), field_errors=field_errors) from None
 
 
-def _save(*, actor, instance, action: str, before: dict | None, university: University):
+def _save(
+    *,
+    actor,
+    instance,
+    action: str,
+    before: dict | None,
+    university: University,
+    teachers: list[str] | None = None,
+):
     _validated(instance)
     try:
         with transaction.atomic():
             instance.save()
+            if teachers is not None:
+                _set_teachers(instance, teachers)
     except IntegrityError:
         raise ApplicationError(
             _("This record clashes with one saved meanwhile; reload and try again.")
         ) from None
+    after = model_snapshot(instance)
+    if isinstance(instance, Course):
+        after["teachers"] = course_teacher_names(instance)
     audit_record(
         actor=actor,
         instance=instance,
         action=action,
         before=before,
-        after=model_snapshot(instance),
+        after=after,
         organisation=university.organisation,
     )
     return instance
@@ -67,27 +80,74 @@ def _save(*, actor, instance, action: str, before: dict | None, university: Univ
 
 @transaction.atomic
 def course_create(*, actor, university: University, fields: dict) -> Course:
-    """Log a course for a university the actor coordinates."""
+    """Log a course for a university the actor coordinates; `fields["teachers"]` are names."""
     _require_coordinator(actor, university)
+    names = _teacher_names(fields.get("teachers"))
     course = Course(
         university=university,
         logged_by=actor,
         **{k: v for k, v in fields.items() if k in COURSE_EDITABLE},
     )
-    return _save(actor=actor, instance=course, action="create", before=None, university=university)
+    return _save(
+        actor=actor,
+        instance=course,
+        action="create",
+        before=None,
+        university=university,
+        teachers=names,
+    )
 
 
 @transaction.atomic
 def course_update(*, actor, course: Course, fields: dict) -> Course:
     _require_coordinator(actor, course.university)
     course = Course.objects.select_related("university__organisation").get(pk=course.pk)
-    before = model_snapshot(course)
+    before = model_snapshot(course) | {"teachers": course_teacher_names(course)}
+    names = _teacher_names(fields["teachers"]) if "teachers" in fields else None
     for name, value in fields.items():
         if name in COURSE_EDITABLE:
             setattr(course, name, value)
     return _save(
-        actor=actor, instance=course, action="update", before=before, university=course.university
+        actor=actor,
+        instance=course,
+        action="update",
+        before=before,
+        university=course.university,
+        teachers=names,
     )
+
+
+def course_teacher_names(course: Course) -> list[str]:
+    return sorted(t.name for t in course.teachers.all())
+
+
+def _teacher_names(value) -> list[str]:
+    """Names from a list or a text with one name per line (or separated by ; ； 、 ,)."""
+    if isinstance(value, str):
+        for separator in ("；", "、", ";", ",", "，"):
+            value = value.replace(separator, "\n")
+        value = value.splitlines()
+    names = list(dict.fromkeys(" ".join(str(n).split()) for n in (value or []) if str(n).strip()))
+    if not names:
+        message = _("Name at least one teacher of the course.")
+        raise ApplicationError(message, field_errors={"teachers": [message]})
+    too_long = [n for n in names if len(n) > 100]
+    if too_long:
+        message = _("A teacher's name has at most 100 characters: “%(name)s…”.") % {
+            "name": too_long[0][:20]
+        }
+        raise ApplicationError(message, field_errors={"teachers": [message]})
+    return names
+
+
+def _set_teachers(course: Course, names: list[str]) -> None:
+    existing = {
+        t.name: t for t in Teacher.objects.filter(university=course.university, name__in=names)
+    }
+    missing = [Teacher(university=course.university, name=n) for n in names if n not in existing]
+    for teacher in Teacher.objects.bulk_create(missing):
+        existing[teacher.name] = teacher
+    course.teachers.set([existing[n] for n in names])
 
 
 def courses_import(*, actor, university: University, rows: Iterable[dict]) -> list[Course]:

@@ -152,7 +152,7 @@ def course_list(request: HttpRequest) -> HttpResponse:
                     c.title,
                     c.year,
                     c.get_term_display(),
-                    c.teachers,
+                    "; ".join(t.name for t in c.teachers.all()),
                     c.students_enrolled,
                     c.hours,
                 ]

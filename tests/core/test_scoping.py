@@ -22,7 +22,7 @@ from innovation_center.core.checks import OUR_APPS
 from innovation_center.core.scoping import get_scoped_or_404, scoped_queryset
 from innovation_center.ecosystem.models import Engagement, Solution, StageMove
 from innovation_center.evaluation.models import JobResult, JobShard
-from innovation_center.talent.models import Course, CrowdTask, Internship, Program
+from innovation_center.talent.models import Course, CrowdTask, Internship, Program, Teacher
 from tests import factories
 
 EVERYONE = "*"
@@ -141,12 +141,12 @@ def build_tenant_university(world, key, host_company, host_key):
             title="Ascend AI fundamentals",
             year=2021,
             term="autumn",
-            teachers=2,
             students_enrolled=120,
             hours=32,
         ),
         key,
     )
+    world.add(Teacher.objects.create(university=university, name=f"Teacher {key}"), key)
     world.add(
         CrowdTask.objects.create(
             university=university, kind="operator", title="Conv2D operator", team="Team A"

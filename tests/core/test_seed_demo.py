@@ -72,6 +72,9 @@ def test_it_seeds_the_article_figures_and_a_second_run_changes_nothing(capsys):
     )
     assert courses["count"] == 105
     assert courses["students"] >= 16_000
+    teachers = Course.objects.filter(year=2021).aggregate(n=Count("teachers", distinct=True))
+    assert teachers["n"] == 75
+    assert not Course.objects.filter(teachers__isnull=True).exists()
     tasks = dict(CrowdTask.objects.values_list("kind").annotate(n=Count("id")))
     assert tasks == {"operator": 160, "model": 25, "application": 1}
 

@@ -2,19 +2,24 @@
 
 import datetime as dt
 
-from innovation_center.talent.models import Course, CrowdTask, Internship
+from innovation_center.talent.models import Course, CrowdTask, Internship, Teacher
 
 
-def course(university, program, title="Ascend AI fundamentals", **fields):
+def course(university, program, title="Ascend AI fundamentals", teachers=2, **fields):
+    """A course taught by `teachers` teachers (a count, or a list of names)."""
     defaults = {
         "year": 2021,
         "term": "autumn",
-        "teachers": 2,
         "students_enrolled": 120,
         "hours": 32,
     }
     defaults.update(fields)
-    return Course.objects.create(university=university, program=program, title=title, **defaults)
+    created = Course.objects.create(university=university, program=program, title=title, **defaults)
+    names = teachers if isinstance(teachers, list) else [f"Teacher {i}" for i in range(teachers)]
+    created.teachers.set(
+        [Teacher.objects.get_or_create(university=university, name=n)[0] for n in names]
+    )
+    return created
 
 
 def crowd_task(university, title="Conv2D operator", kind="operator", **fields):

@@ -12,8 +12,10 @@ pytestmark = pytest.mark.django_db
 HEADER = "program,title,year,term,teachers,students_enrolled,hours\n"
 
 
-def line(title, program="Ascend course program", teachers="2", term="autumn"):
-    return f"{program},{title},2021,{term},{teachers},100,32\n"
+def line(
+    title, program="Ascend course program", teachers="王芳;李强", term="autumn", students="100"
+):
+    return f"{program},{title},2021,{term},{teachers},{students},32\n"
 
 
 def upload(client, file, **extra):
@@ -46,21 +48,21 @@ def test_it_refuses_the_whole_file_with_rows_and_columns_named(
     text = (
         HEADER
         + line("Fine")
-        + line("No teachers", teachers="0")
+        + line("No teachers", teachers=" ; ")
         + line("Bad program", program="Unknown")
         + line("Taken")
         + line("Fine")
         + line("Odd term", term="winter")
-        + line("Bad number", teachers="two")
+        + line("Bad number", students="many")
     )
     response = upload(client, csv_upload(text))
     assert {(e.row, e.column) for e in response.context["errors"]} == {
-        (3, "title"),  # check constraint "has a teacher" is not tied to a field
+        (3, "teachers"),
         (4, "program"),
         (5, "title"),
         (6, "title"),
         (7, "term"),
-        (8, "teachers"),
+        (8, "students_enrolled"),
     }
     assert Course.objects.count() == 1
 

@@ -84,7 +84,7 @@ def test_it_shows_a_duplicate_course_as_a_form_error(
 def test_it_lets_a_coordinator_edit_their_own_course_with_history(
     client, coordinator, university, course_program
 ):
-    course = helpers.course(university, course_program)
+    course = helpers.course(university, course_program, teachers=["李强", "王芳"])
     client.force_login(coordinator)
     client.post(
         reverse("talent:course_edit", args=[course.pk]),
@@ -92,7 +92,7 @@ def test_it_lets_a_coordinator_edit_their_own_course_with_history(
             course_program,
             title=course.title,
             term="autumn",
-            teachers=2,
+            teachers="王芳; 李强",
             hours=32,
             students_enrolled=200,
         ),
@@ -104,6 +104,18 @@ def test_it_lets_a_coordinator_edit_their_own_course_with_history(
     assert event.organisation == university.organisation
     page = client.get(reverse("talent:course_detail", args=[course.pk]))
     assert page.context["history"].get() == event
+
+
+def test_it_records_a_change_of_teachers_by_name(client, coordinator, university, course_program):
+    course = helpers.course(university, course_program, teachers=["李强"])
+    client.force_login(coordinator)
+    client.post(
+        reverse("talent:course_edit", args=[course.pk]),
+        course_data(course_program, title=course.title, term="autumn", teachers="李强\n周静"),
+    )
+    assert sorted(course.teachers.values_list("name", flat=True)) == ["周静", "李强"]
+    event = AuditEvent.objects.get(action="update")
+    assert event.before["teachers"] == ["李强"] and event.after["teachers"] == ["周静", "李强"]
 
 
 def test_it_refuses_editing_another_university_course(
