@@ -17,8 +17,14 @@ def kernel_error_text(error: kernel.KernelError) -> str:
     template = kernel.MESSAGES.get(error.code)
     if template is None:
         return error.message
+    params = dict(error.params)
+    if "max_batch_per_device" in params:
+        # The kernel's advice is an English sentence; say the same from its figure.
+        params["advice"] = gettext(
+            "Use a batch size of at most %(fits)d per device, or more devices."
+        ) % {"fits": params["max_batch_per_device"]}
     try:
-        return gettext(template).format(**error.params)
+        return gettext(template).format(**params)
     except (KeyError, IndexError, ValueError):
         return error.message
 

@@ -8,127 +8,136 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-# One English template per code; the Django layer keeps a translated copy keyed by the same code.
+
+def _(message: str) -> str:
+    """Marks a template for the translation catalogue; the kernel itself stays English and
+    Django-free, and the Django layer looks the English template up in the catalogue."""
+    return message
+
+
+# One English template per code; the Django layer translates it (gettext) and fills it in.
 MESSAGES: dict[str, str] = {
     # Models.
-    "model_too_large": (
+    "model_too_large": _(
         "The model file is {size_mib:.1f} MiB, above the {limit_mib:.1f} MiB limit. "
         "Upload a smaller model or ask staff to raise the limit."
     ),
-    "model_unknown_format": (
+    "model_unknown_format": _(
         "The model file is neither an .npz archive nor an ONNX model. "
         "Upload an .npz file with W0, b0, ... and a manifest, or an ONNX multilayer perceptron."
     ),
-    "model_unreadable": "The model file could not be read ({reason}). Export it again.",
-    "model_manifest_missing": (
+    "model_unreadable": _("The model file could not be read ({reason}). Export it again."),
+    "model_manifest_missing": _(
         "The .npz model has no 'manifest' entry. Add a JSON manifest with 'activations' and "
         "'classes' (see docs/kernel.md), for example with save_npz_model()."
     ),
-    "model_manifest_invalid": "The .npz model's manifest is not valid: {reason}.",
-    "model_unexpected_entry": (
+    "model_manifest_invalid": _("The .npz model's manifest is not valid: {reason}."),
+    "model_unexpected_entry": _(
         "The .npz model has an unexpected entry '{name}'. Only W0, b0, W1, b1, ... and "
         "'manifest' are allowed."
     ),
-    "model_missing_entry": (
+    "model_missing_entry": _(
         "The .npz model has {name_present} but no {name_missing}. Every layer needs both a "
         "weight matrix Wi and a bias vector bi."
     ),
-    "model_no_layers": "The model has no dense layers. Export a model with at least one layer.",
-    "model_bad_dtype": (
+    "model_no_layers": _("The model has no dense layers. Export a model with at least one layer."),
+    "model_bad_dtype": _(
         "Layer {layer} {tensor} has dtype {dtype}; only float32 and float64 weights are "
         "supported. Convert the weights to float32 before export."
     ),
-    "model_bad_rank": (
+    "model_bad_rank": _(
         "Layer {layer} {tensor} has shape {shape}; weights must be 2-D [inputs, outputs] and "
         "biases 1-D [outputs]."
     ),
-    "model_empty_layer": (
+    "model_empty_layer": _(
         "Layer {layer} has shape {shape}, which is empty. Every layer needs at least one input "
         "and one output."
     ),
-    "model_shape_mismatch": (
+    "model_shape_mismatch": _(
         "Layer {layer} takes {got} inputs but the previous layer produces {expected}. "
         "Consecutive layers must chain."
     ),
-    "model_bias_mismatch": (
+    "model_bias_mismatch": _(
         "Layer {layer} has {outputs} outputs but its bias has {bias} entries. "
         "The bias length must equal the layer's output size."
     ),
-    "model_not_finite": (
+    "model_not_finite": _(
         "Layer {layer} {tensor} contains {count} NaN or infinite values. "
         "Retrain or clean the model before upload."
     ),
-    "model_bad_activation": (
+    "model_bad_activation": _(
         "Layer {layer} has activation '{activation}'; supported: {supported}."
     ),
-    "model_softmax_not_last": (
+    "model_softmax_not_last": _(
         "Layer {layer} uses softmax but is not the output layer; softmax is only supported "
         "at the output."
     ),
-    "model_bad_output": "The model's output is not a single-label classifier: {reason}.",
-    "model_classes_mismatch": (
+    "model_bad_output": _("The model's output is not a single-label classifier: {reason}."),
+    "model_classes_mismatch": _(
         "The model lists {classes} class labels but its output layer gives {outputs} "
         "scores. Fix the 'classes' list."
     ),
-    "model_duplicate_classes": "The model's class labels are not unique: {label!r} repeats.",
-    "onnx_unsupported_operator": (
+    "model_duplicate_classes": _("The model's class labels are not unique: {label!r} repeats."),
+    "onnx_unsupported_operator": _(
         "The ONNX model uses operator {op_type} (node '{node}'), which is not supported. "
         "Supported: {supported}."
     ),
-    "onnx_unsupported_structure": (
+    "onnx_unsupported_structure": _(
         "The ONNX graph is not a supported multilayer perceptron: {reason} (node '{node}')."
     ),
-    "onnx_external_data": (
+    "onnx_external_data": _(
         "The ONNX model keeps tensor '{name}' in an external file; upload a self-contained "
         "model (save with save_as_external_data=False)."
     ),
     # Data sets.
-    "dataset_unknown_builtin": "There is no built-in data set '{name}'. Choose one of {choices}.",
-    "dataset_too_large": (
+    "dataset_unknown_builtin": _(
+        "There is no built-in data set '{name}'. Choose one of {choices}."
+    ),
+    "dataset_too_large": _(
         "The data set file is {size_mib:.1f} MiB, above the {limit_mib:.1f} MiB limit. "
         "Upload a smaller file or split it."
     ),
-    "dataset_unreadable": "The data set could not be read ({reason}). Check the file format.",
-    "dataset_missing_array": (
+    "dataset_unreadable": _("The data set could not be read ({reason}). Check the file format."),
+    "dataset_missing_array": _(
         "The .npz data set has no '{name}' array. Save features as 'X' and labels as 'y'."
     ),
-    "dataset_bad_shape": "The data set is malformed: {reason}.",
-    "dataset_empty": "The data set has no samples. Upload at least one row.",
-    "dataset_not_numeric": (
+    "dataset_bad_shape": _("The data set is malformed: {reason}."),
+    "dataset_empty": _("The data set has no samples. Upload at least one row."),
+    "dataset_not_numeric": _(
         "Row {row}, column {column} of the data set is '{value}', which is not a number. "
         "All columns except the last (the label) must be numeric."
     ),
-    "dataset_ragged": (
+    "dataset_ragged": _(
         "Row {row} of the data set has {got} columns but the first row has {expected}. "
         "Every row needs the same number of columns."
     ),
-    "dataset_not_finite": (
+    "dataset_not_finite": _(
         "Sample {row} of the data set has a NaN or infinite feature. Clean the data first."
     ),
-    "dataset_feature_mismatch": (
+    "dataset_feature_mismatch": _(
         "The data set has {got} features per sample but the model expects {expected}."
     ),
-    "dataset_unknown_label": (
+    "dataset_unknown_label": _(
         "Sample {row} has label {label!r}, which is not one of the model's classes "
         "({classes}). Relabel the data or use a model trained on these labels."
     ),
     # Devices and evaluation.
-    "out_of_device_memory": (
+    "out_of_device_memory": _(
         "A batch of {batch} samples needs {need_gib:.2f} GiB on a {device} but it has "
         "{have_gib:.2f} GiB. {advice}"
     ),
-    "weights_exceed_device_memory": (
+    "weights_exceed_device_memory": _(
         "The model's weights need {need_gib:.2f} GiB but a {device} has {have_gib:.2f} GiB; "
         "every device holds a full copy. Choose a device class with more memory."
     ),
-    "device_failed": "Device {device_id} ({device}) failed while evaluating shard {shard}.",
-    "no_healthy_device": (
+    "device_failed": _("Device {device_id} ({device}) failed while evaluating shard {shard}."),
+    "no_healthy_device": _(
         "Shard {shard} could not be evaluated: every device of the job has failed "
         "({failed}). Retry when devices are healthy again."
     ),
-    "no_devices": "No devices were given. Request at least one accelerator.",
-    "bad_argument": "Invalid argument {name}: {reason}.",
-    "kernel_not_built": (
+    "no_devices": _("No devices were given. Request at least one accelerator."),
+    "bad_argument": _("Invalid argument {name}: {reason}."),
+    "kernel_not_built": _(
         "The compiled kernel is not built but IC_KERNEL=compiled was requested. Run "
         "'.venv/bin/python setup.py build_ext --inplace' or unset IC_KERNEL. ({reason})"
     ),
