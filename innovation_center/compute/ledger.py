@@ -34,6 +34,12 @@ def hours_from_seconds(seconds) -> Decimal:
     return (Decimal(str(seconds)) / Decimal(3600)).quantize(QUANTUM, rounding=ROUND_CEILING)
 
 
+def hours_text(value) -> str:
+    """Hours for a message: no exponent, no trailing zeros ("300", "0.25")."""
+    text = format(Decimal(value).normalize(), "f")
+    return text
+
+
 def exact_hours(value) -> Decimal:
     """A summed amount at the ledger's quantum (SQLite sums decimals as floats)."""
     return (Decimal(str(value)) if value is not None else ZERO).quantize(QUANTUM) + ZERO
@@ -82,7 +88,7 @@ def ledger_reserve(*, allocation: Allocation, job, amount, actor=None) -> Ledger
                 "This job needs an estimated %(need)s accelerator-hours but the allocation has "
                 "%(have)s left. Use fewer samples or devices, or request more hours."
             )
-            % {"need": amount.normalize(), "have": available.normalize()},
+            % {"need": hours_text(amount), "have": hours_text(available)},
             code="insufficient_balance",
         )
     try:

@@ -215,7 +215,7 @@ def allocation_request_approve(
     figures = _(
         "%(hours)s accelerator-hours, up to %(cap)s devices at once, %(start)s – %(end)s"
     ) % {
-        "hours": hours.normalize(),
+        "hours": ledger.hours_text(hours),
         "cap": device_cap,
         "start": starts_on.isoformat(),
         "end": ends_on.isoformat(),
@@ -332,7 +332,7 @@ def allocations_advance(*, today: dt.date | None = None) -> dict[str, int]:
                     )
                     % {
                         "id": allocation.pk,
-                        "hours": allocation.hours_granted.normalize(),
+                        "hours": ledger.hours_text(allocation.hours_granted),
                         "date": allocation.ends_on,
                     },
                 )

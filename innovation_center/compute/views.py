@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from innovation_center.compute import pages, selectors, services
+from innovation_center.compute.ledger import hours_text
 from innovation_center.compute.forms import (
     AllocationChangeForm,
     AllocationFilterForm,
@@ -269,7 +270,7 @@ def request_approve(request: HttpRequest, pk: int) -> HttpResponse:
             done = _("Request #%(id)s approved: allocation #%(allocation)s, %(hours)s h.") % {
                 "id": item.pk,
                 "allocation": allocation.pk,
-                "hours": data["hours"].normalize(),
+                "hours": hours_text(data["hours"]),
             }
     return _decision_response(request, item, done=done, approve_form=form)
 

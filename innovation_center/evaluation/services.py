@@ -256,7 +256,7 @@ def job_estimate(
         message = _(
             "This job needs about %(need)s accelerator-hours but the allocation has "
             "%(have)s left. Use fewer devices or request more hours."
-        ) % {"need": reserve.normalize(), "have": balance.normalize()}
+        ) % {"need": ledger.hours_text(reserve), "have": ledger.hours_text(balance)}
         raise ApplicationError(
             message, code="insufficient_balance", field_errors={"allocation": [message]}
         )

@@ -1,0 +1,315 @@
+"""Compute: the network's sites and devices, allocation requests and their review,
+allocations with their balances, the ledger, and utilization figures."""
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from innovation_center.compute import pages, selectors, services
+from innovation_center.compute.filters import (
+    AcceleratorFilter,
+    AllocationFilter,
+    AllocationRequestFilter,
+    LedgerEntryFilter,
+)
+from innovation_center.compute.models import (
+    Accelerator,
+    AcceleratorType,
+    Allocation,
+    AllocationRequest,
+    LedgerEntry,
+    Site,
+)
+from innovation_center.compute.serializers import (
+    AcceleratorHealthSerializer,
+    AcceleratorSerializer,
+    AcceleratorTypeSerializer,
+    AllocationRequestApproveSerializer,
+    AllocationRequestCreateSerializer,
+    AllocationRequestRejectSerializer,
+    AllocationRequestSerializer,
+    AllocationSerializer,
+    LedgerEntrySerializer,
+    MonthQuerySerializer,
+    SiteSerializer,
+    UtilizationSerializer,
+)
+from innovation_center.core.api import (
+    CenterStaffPermission,
+    ScopedViewSetMixin,
+    serializer_for,
+)
+from innovation_center.core.permissions import (
+    can_operate_devices,
+    can_review_compute,
+    is_company_owner,
+)
+
+
+def _input(view, serializer_class):
+    serializer = serializer_class(data=view.request.data, context=view.get_serializer_context())
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+@extend_schema(tags=["compute"])
+class SiteViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """The nodes of the compute network."""
+
+    model = Site
+    serializer_class = SiteSerializer
+    filterset_fields = ["city", "is_home"]
+    ordering_fields = ["name", "code", "commissioned_on"]
+    ordering = ["-is_home", "name"]
+
+
+@extend_schema(tags=["compute"])
+class AcceleratorTypeViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Simulated device classes and their figures."""
+
+    model = AcceleratorType
+    serializer_class = AcceleratorTypeSerializer
+    filterset_fields = ["vendor"]
+    ordering_fields = ["name", "peak_tflops", "memory_gib"]
+    ordering = ["name"]
+
+
+@extend_schema(tags=["compute"])
+class AcceleratorViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Devices; center operators mark them healthy, draining or failed."""
+
+    model = Accelerator
+    filterset_class = AcceleratorFilter
+    ordering_fields = ["name", "health", "health_changed_at"]
+    ordering = ["site", "name"]
+    write_rules = {"health": lambda user, obj=None: can_operate_devices(user)}
+    get_serializer_class = serializer_for(
+        {"health": AcceleratorHealthSerializer}, AcceleratorSerializer
+    )
+
+    @extend_schema(
+        request=AcceleratorHealthSerializer,
+        responses=AcceleratorSerializer,
+        examples=[
+            OpenApiExample(
+                "Drain for maintenance",
+                value={"health": "draining", "note": "Fan replacement"},
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def health(self, request, pk=None):
+        """Set the device's health; a failed device's queued job returns to the queue."""
+        device = self.get_object()
+        data = _input(self, AcceleratorHealthSerializer)
+        services.accelerator_set_health(
+            accelerator=device, health=data["health"], actor=request.user, note=data["note"]
+        )
+        return self.write_response(device)
+
+
+def _owner_of_any(user) -> bool:
+    return pages.owned_companies(user).exists()
+
+
+def _owner_of_request(user, item) -> bool:
+    return is_company_owner(user, item.company)
+
+
+def _reviewer(user, obj=None) -> bool:
+    return can_review_compute(user)
+
+
+REQUEST_EXAMPLE = OpenApiExample(
+    "Ask for hours",
+    value={
+        "accelerator_type": 1,
+        "site": None,
+        "hours": "500.00",
+        "device_cap": 4,
+        "starts_on": "2026-04-01",
+        "ends_on": "2026-09-30",
+        "purpose": "Evaluate our detector on three benchmark sets",
+        "expected_outcome": "A model ready for the product launch",
+    },
+    request_only=True,
+)
+
+
+@extend_schema(tags=["compute"])
+class AllocationRequestViewSet(
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Requests for accelerator-hours: company owners ask and withdraw, reviewers decide."""
+
+    model = AllocationRequest
+    filterset_class = AllocationRequestFilter
+    ordering_fields = ["created_at", "starts_on", "hours", "status"]
+    ordering = ["-created_at", "-id"]
+    write_rules = {
+        "create": _owner_of_any,
+        "withdraw": _owner_of_request,
+        "approve": _reviewer,
+        "reject": _reviewer,
+    }
+    get_serializer_class = serializer_for(
+        {
+            "create": AllocationRequestCreateSerializer,
+            "approve": AllocationRequestApproveSerializer,
+            "reject": AllocationRequestRejectSerializer,
+        },
+        AllocationRequestSerializer,
+    )
+
+    def related_queryset(self):
+        return AllocationRequest.objects.select_related("company")
+
+    @extend_schema(
+        request=AllocationRequestCreateSerializer,
+        responses={201: AllocationRequestSerializer},
+        examples=[REQUEST_EXAMPLE],
+    )
+    def create(self, request):
+        data = _input(self, AllocationRequestCreateSerializer)
+        created = services.allocation_request_create(actor=request.user, **data)
+        return self.write_response(created, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=AllocationRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """Withdraw a pending request (its company's owners)."""
+        item = services.allocation_request_withdraw(request=self.get_object(), actor=request.user)
+        return self.write_response(item)
+
+    @extend_schema(
+        request=AllocationRequestApproveSerializer,
+        responses=AllocationSerializer,
+        examples=[
+            OpenApiExample(
+                "Grant fewer hours",
+                value={"hours": "300.00", "reason": "The rest after the first results"},
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Grant the request, as asked or with changed figures; returns the allocation."""
+        item = self.get_object()
+        data = _input(self, AllocationRequestApproveSerializer)
+        allocation = services.allocation_request_approve(request=item, actor=request.user, **data)
+        body = AllocationSerializer(allocation, context=self.get_serializer_context()).data
+        return Response(body)
+
+    @extend_schema(
+        request=AllocationRequestRejectSerializer,
+        responses=AllocationRequestSerializer,
+        examples=[
+            OpenApiExample(
+                "Reject",
+                value={"reason": "No capacity of this type in the period"},
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """Refuse the request with the reason the company will read."""
+        item = self.get_object()
+        data = _input(self, AllocationRequestRejectSerializer)
+        item = services.allocation_request_reject(
+            request=item, actor=request.user, reason=data["reason"]
+        )
+        return self.write_response(item)
+
+
+@extend_schema(tags=["compute"])
+class AllocationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Granted allocations with their balance, summed from the ledger."""
+
+    model = Allocation
+    serializer_class = AllocationSerializer
+    filterset_class = AllocationFilter
+    ordering_fields = ["starts_on", "ends_on", "hours_granted", "status"]
+    ordering = ["-starts_on", "id"]
+
+    def related_queryset(self):
+        return Allocation.objects.select_related("company")
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            balances = selectors.allocation_balances(allocation_ids=[a.pk for a in page])
+            empty = selectors.Balance(selectors.ZERO, selectors.ZERO, selectors.ZERO)
+            for allocation in page:
+                allocation.balance = balances.get(allocation.pk, empty)
+        return page
+
+
+@extend_schema(tags=["compute"])
+class LedgerEntryViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Every movement of accelerator-hours (read-only: balances are their sums)."""
+
+    model = LedgerEntry
+    serializer_class = LedgerEntrySerializer
+    filterset_class = LedgerEntryFilter
+    ordering_fields = ["created_at"]
+    ordering = ["created_at", "id"]
+
+    def related_queryset(self):
+        return LedgerEntry.objects.select_related("actor")
+
+
+def _row(row) -> dict:
+    return {
+        "key": row.key,
+        "label": row.label,
+        "devices": row.devices,
+        "busy_hours": row.busy_hours,
+        "available_hours": row.available_hours,
+        "out_of_service_hours": row.out_of_service_hours,
+        "utilization": row.utilization,
+    }
+
+
+class UtilizationView(APIView):
+    """Utilization of one month (center staff, as on the overview page)."""
+
+    permission_classes = [CenterStaffPermission]
+
+    @extend_schema(
+        tags=["compute"],
+        operation_id="utilization_retrieve",
+        parameters=[
+            OpenApiParameter(
+                "month", str, description="YYYY-MM; the last full month when left out."
+            )
+        ],
+        responses=UtilizationSerializer,
+    )
+    def get(self, request):
+        query = MonthQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        month = query.validated_data.get("month")
+        if month:
+            year, number = (int(part) for part in month.split("-"))
+        else:
+            year, number = selectors.past_months(1, today=timezone.localdate())[0]
+        figures = selectors.utilization_for_month(year=year, month=number)
+        body = {
+            "month": f"{year}-{number:02d}",
+            "total": _row(figures.total),
+            "by_site": [_row(r) for r in figures.by_site],
+            "by_type": [_row(r) for r in figures.by_type],
+            "by_company": [_row(r) for r in figures.by_company],
+            "queue_waits": selectors.queue_waits(year=year, month=number),
+            "unmet_demand": selectors.unmet_demand(year=year, month=number),
+        }
+        return Response(UtilizationSerializer(body).data)
