@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from innovation_center.compute import pages, selectors, services
-from innovation_center.compute.ledger import hours_text
 from innovation_center.compute.forms import (
     AllocationChangeForm,
     AllocationFilterForm,
@@ -32,6 +31,7 @@ from innovation_center.compute.forms import (
     RejectForm,
     RequestFilterForm,
 )
+from innovation_center.compute.ledger import hours_text
 from innovation_center.compute.models import (
     Accelerator,
     Allocation,
