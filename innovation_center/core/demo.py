@@ -151,13 +151,91 @@ def demo_seed(*, today: dt.date | None = None) -> DemoSeedResult:
         reviewer=users["reviewer"],
         contacts=contacts,
     )
-    _seed_usage(today=today)
+    # Usage runs up to now; for another `today`, up to its midnight.
+    now = (
+        timezone.now()
+        if today == timezone.localdate()
+        else dt.datetime.combine(today, dt.time(), tzinfo=timezone.get_current_timezone())
+    )
+    _seed_usage(today=today, now=now)
+    _seed_portal(company=owner_company, owner=users["owner"])
 
     after = demo_row_counts()
     created = {
         label: after[label] - before[label] for label in after if after[label] != before[label]
     }
     return DemoSeedResult(created=created, logins=_logins(users))
+
+
+# --- Portal -----------------------------------------------------------------------------
+
+DEMO_MODEL = "digits-mlp"
+
+
+def _demo_model_bytes() -> bytes:
+    """A 64-32-10 MLP for scikit-learn's digits: a random ReLU layer and a least-squares
+    readout, deterministic and good enough to show real results (about 90% accuracy)."""
+    import io
+
+    import numpy as np
+
+    from innovation_center import kernel
+
+    digits = kernel.load_builtin("digits")
+    rng = np.random.default_rng(SEED)
+    hidden = rng.normal(0, 0.1, (64, 32)).astype(np.float32)
+    features = np.maximum(digits.X @ hidden, 0)
+    targets = np.eye(10, dtype=np.float32)[digits.y.astype(int)]
+    readout, *_rest = np.linalg.lstsq(features, targets, rcond=None)
+    buffer = io.BytesIO()
+    kernel.save_npz_model(
+        path=buffer,
+        weights=[hidden, (readout * 4).astype(np.float32)],
+        biases=[np.zeros(32, np.float32), np.zeros(10, np.float32)],
+        activations=["relu", "softmax"],
+        classes=list(range(10)),
+    )
+    return buffer.getvalue()
+
+
+def _seed_portal(*, company, owner) -> None:
+    """A model and one finished evaluation for the demo company, so its portal is not empty.
+
+    The job goes through the real services (submit, schedule, shards, finish) in this process.
+    """
+    from django.core.files.base import ContentFile
+
+    from innovation_center.compute.scheduler import schedule_round
+    from innovation_center.evaluation import services as evaluation
+    from innovation_center.evaluation.models import ModelArtifact
+
+    if ModelArtifact.objects.filter(company=company, name=DEMO_MODEL).exists():
+        return
+    allocation = (
+        Allocation.objects.filter(company=company, status=Allocation.Status.ACTIVE)
+        .order_by("-hours_granted")
+        .first()
+    )
+    if allocation is None:
+        return
+    model = evaluation.model_upload(
+        company=company,
+        actor=owner,
+        name=DEMO_MODEL,
+        upload=ContentFile(_demo_model_bytes(), name="digits-mlp.npz"),
+    )
+    job = evaluation.job_submit(
+        company=company,
+        actor=owner,
+        model=model,
+        dataset=Dataset.objects.get(kind=Dataset.Kind.BUILTIN, builtin_name="digits"),
+        allocation=allocation,
+        devices=min(2, allocation.device_cap),
+        batch_size=256,
+    )
+    schedule_round()
+    for index in evaluation.job_start(job_id=job.pk) or []:
+        evaluation.shard_execute(job_id=job.pk, index=index, worker="seed_demo")
 
 
 # --- Helpers ----------------------------------------------------------------------------
@@ -927,8 +1005,9 @@ def _device_month_leases(device, allocation, start, minutes, site_target):
     return leases, sum(durations)
 
 
-def _seed_usage(*, today: dt.date) -> None:
-    """Leases for every device in the twelve full months before today's, and their charges.
+def _seed_usage(*, today: dt.date, now: dt.datetime) -> None:
+    """Leases for every device in the twelve full months before today's and this month up to
+    now, and their charges.
 
     A site pool's month is skipped when it already has leases; an allocation's month is
     charged once (its memo names the month).
@@ -949,12 +1028,16 @@ def _seed_usage(*, today: dt.date) -> None:
             "allocation_id", "memo"
         )
     )
-    for offset in range(-12, 0):
+    # The current month too, up to the last full hour, so "this month" is live on the dashboard.
+    now = now.replace(minute=0, second=0, microsecond=0)
+    for offset in range(-12, 1):
         first = _add_months(current, offset)
         after = _add_months(current, offset + 1)
         start, end = month_bounds(first.year, first.month)
-        start, end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+        start, end = start.astimezone(dt.UTC), min(end, now).astimezone(dt.UTC)
         minutes = int((end - start).total_seconds() // 60)
+        if minutes < 24 * 60:
+            continue
         leased = set(
             Lease.objects.filter(started_at__gte=start, started_at__lt=end)
             .values_list("accelerator_id", flat=True)
