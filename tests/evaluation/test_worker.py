@@ -47,7 +47,7 @@ class Workers:
             DATABASE_URL=database_url(),
             CELERY_FS_DIR=str(tmp_path / "celery"),
             JOB_STALE_SECONDS="4",
-            SHARD_MIN_SECONDS="1.5",
+            SHARD_MIN_SECONDS="2",
             MEDIA_ROOT=str(settings.MEDIA_ROOT),
         )
         self.logs = tmp_path
@@ -80,6 +80,16 @@ class Workers:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, to kill it with its children
         )
+
+    def wait_ready(self, *names: str, timeout: float = 90) -> None:
+        """Wait until each worker has connected and says it is ready (else fail with its log)."""
+        deadline = time.monotonic() + timeout
+        for name in names:
+            log = self.logs / f"{name}.log"
+            while " ready." not in (log.read_text() if log.exists() else ""):
+                if time.monotonic() > deadline or self.processes[name].poll() is not None:
+                    pytest.fail(f"worker {name} did not start:\n{self.log()}")
+                time.sleep(0.2)
 
     def kill(self, name: str) -> None:
         os.killpg(self.processes.pop(name).pid, signal.SIGKILL)
@@ -146,16 +156,28 @@ def company_setup():
 
 
 def submit(company_setup, client) -> EvaluationJob:
+    """Submit through the portal view, as a company owner would: the confirm step."""
+    from django.urls import reverse
+
     company, owner, grant, model = company_setup
-    job = services.job_submit(
-        company=company,
-        actor=owner,
-        model=model,
-        dataset=factories.builtin_dataset("digits"),
-        allocation=grant,
-        devices=4,
-        batch_size=128,
+    client.force_login(owner)
+    before = set(EvaluationJob.objects.values_list("pk", flat=True))
+    response = client.post(
+        reverse("evaluation:job_submit"),
+        {
+            "company": company.pk,
+            "model": model.pk,
+            "dataset": factories.builtin_dataset("digits").pk,
+            "allocation": grant.pk,
+            "devices": 4,
+            "batch_size": 128,
+            "priority": 0,
+            "step": "confirm",
+        },
     )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    [job] = EvaluationJob.objects.exclude(pk__in=before)
+    assert response["Location"] == reverse("evaluation:job_detail", args=[job.pk])
     return job
 
 
@@ -191,6 +213,7 @@ def test_it_runs_one_job_across_two_workers_with_the_same_figures_as_on_one(
 ):
     workers.start("w1")
     workers.start("w2")
+    workers.wait_ready("w1", "w2")
     shared = submit(company_setup, client)
     wait_for(lambda: finished(shared), timeout=120, workers=workers)
     assert shared.status == EvaluationJob.Status.SUCCEEDED, shared.error_message
@@ -212,6 +235,7 @@ def test_it_runs_one_job_across_two_workers_with_the_same_figures_as_on_one(
 def test_it_ends_a_job_once_after_its_worker_is_killed_mid_job(workers, company_setup, client):
     _company, _owner, grant, _model = company_setup
     workers.start("doomed")
+    workers.wait_ready("doomed")
     job = submit(company_setup, client)
 
     def midway():

@@ -1,0 +1,125 @@
+"""Forms of the portal: they validate shape; the services enforce the rules (and the kernel
+validates the files)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from innovation_center.evaluation.models import EvaluationJob
+
+MAX_PRIORITY = 10
+
+
+class CompanyChoiceMixin:
+    """A `company` field limited to the user's companies; hidden when there is only one."""
+
+    def _set_companies(self, companies, company) -> None:
+        self.fields["company"].queryset = companies
+        self.fields["company"].initial = company.pk if company else None
+        if len(companies) <= 1:
+            self.fields["company"].widget = forms.HiddenInput()
+
+
+class ModelUploadForm(CompanyChoiceMixin, forms.Form):
+    company = forms.ModelChoiceField(label=_("Company"), queryset=None, empty_label=None)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    file = forms.FileField(
+        label=_("Model file"),
+        help_text=_(
+            "A .npz file of dense layers (W0, b0, W1, b1, … and a manifest) or an ONNX "
+            "multilayer perceptron. It is checked on upload and never executed."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".npz,.onnx"}),
+    )
+
+    def __init__(self, *args, companies, company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._set_companies(companies, company)
+
+
+class DatasetUploadForm(CompanyChoiceMixin, forms.Form):
+    company = forms.ModelChoiceField(label=_("Company"), queryset=None, empty_label=None)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    file = forms.FileField(
+        label=_("Data file"),
+        help_text=_(
+            "An .npz file with arrays X (samples × features) and y (labels), or a CSV file "
+            "with numeric features and the label in the last column."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".npz,.csv,.txt"}),
+    )
+
+    def __init__(self, *args, companies, company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._set_companies(companies, company)
+
+
+class JobSubmitForm(forms.Form):
+    """The job's inputs; the choices are the company's own rows (and the built-in data sets)."""
+
+    model = forms.ModelChoiceField(label=_("Model"), queryset=None)
+    dataset = forms.ModelChoiceField(label=_("Data set"), queryset=None)
+    allocation = forms.ModelChoiceField(label=_("Allocation"), queryset=None)
+    devices = forms.IntegerField(
+        label=_("Devices"),
+        min_value=1,
+        initial=1,
+        help_text=_("Simulated accelerators that evaluate the data set in parallel."),
+    )
+    batch_size = forms.IntegerField(
+        label=_("Batch size"),
+        min_value=1,
+        initial=256,
+        help_text=_("Rows per global batch, split evenly across the devices."),
+    )
+    priority = forms.IntegerField(
+        label=_("Priority"),
+        min_value=-MAX_PRIORITY,
+        max_value=MAX_PRIORITY,
+        initial=0,
+        help_text=_("From -10 to 10; higher runs first among your company's jobs."),
+    )
+
+    def __init__(self, *args, models, datasets, allocations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["model"].queryset = models
+        self.fields["dataset"].queryset = datasets
+        self.fields["allocation"].queryset = allocations
+        self.fields["allocation"].label_from_instance = self._allocation_label
+        self.fields["dataset"].label_from_instance = self._dataset_label
+
+    @staticmethod
+    def _allocation_label(allocation) -> str:
+        kind = allocation.accelerator_type or allocation.site or ""
+        return _("#%(id)s · %(kind)s · up to %(cap)d devices · until %(end)s") % {
+            "id": allocation.pk,
+            "kind": kind,
+            "cap": allocation.device_cap,
+            "end": allocation.ends_on.isoformat(),
+        }
+
+    @staticmethod
+    def _dataset_label(dataset) -> str:
+        kind = _("built-in") if dataset.company_id is None else _("yours")
+        return _("%(name)s (%(kind)s, %(samples)d × %(features)d)") % {
+            "name": dataset.name,
+            "kind": kind,
+            "samples": dataset.n_samples,
+            "features": dataset.n_features,
+        }
+
+
+class JobFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Any status")), *EvaluationJob.Status.choices],
+    )
+    model = forms.ModelChoiceField(
+        label=_("Model"), queryset=None, required=False, empty_label=_("Any model")
+    )
+
+    def __init__(self, *args, models, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["model"].queryset = models
