@@ -158,6 +158,7 @@ def demo_seed(*, today: dt.date | None = None) -> DemoSeedResult:
         else dt.datetime.combine(today, dt.time(), tzinfo=timezone.get_current_timezone())
     )
     _seed_usage(today=today, now=now)
+    _seed_expiries()
     _seed_portal(company=owner_company, owner=users["owner"])
 
     after = demo_row_counts()
@@ -165,6 +166,17 @@ def demo_seed(*, today: dt.date | None = None) -> DemoSeedResult:
         label: after[label] - before[label] for label in after if after[label] != before[label]
     }
     return DemoSeedResult(created=created, logins=_logins(users))
+
+
+def _seed_expiries() -> None:
+    """Expired allocations write off what they did not use, as the beat would have done."""
+    from innovation_center.compute.ledger import ledger_expire
+
+    expired = Allocation.objects.filter(status=Allocation.Status.EXPIRED).exclude(
+        ledger_entries__kind=LedgerEntry.Kind.EXPIRY
+    )
+    for allocation in expired:
+        ledger_expire(allocation=allocation)
 
 
 # --- Portal -----------------------------------------------------------------------------

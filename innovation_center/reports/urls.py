@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401  (pages are added here)
+from django.urls import path
+
+from innovation_center.reports import views
 
 app_name = "reports"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("monthly/", views.monthly, name="monthly"),
+]
