@@ -1,3 +1,66 @@
-"""The REST API under /api/v1/ (filled by the API work)."""
+"""The REST API under /api/v1/: one router over every app's viewsets, the schema and docs."""
 
-urlpatterns: list = []
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from innovation_center.accounts.api import TokenIssueView, TokenViewSet
+from innovation_center.compute.api import (
+    AcceleratorTypeViewSet,
+    AcceleratorViewSet,
+    AllocationRequestViewSet,
+    AllocationViewSet,
+    LedgerEntryViewSet,
+    SiteViewSet,
+    UtilizationView,
+)
+from innovation_center.core.api import not_found
+from innovation_center.ecosystem.api import CompanyViewSet, EngagementViewSet, SolutionViewSet
+from innovation_center.evaluation.api import (
+    DatasetViewSet,
+    JobResultViewSet,
+    JobViewSet,
+    ModelArtifactViewSet,
+)
+from innovation_center.talent.api import (
+    CourseViewSet,
+    CrowdTaskViewSet,
+    InternshipViewSet,
+    ProgramViewSet,
+    UniversityViewSet,
+)
+
+app_name = "api"
+
+router = DefaultRouter()
+router.include_root_view = False
+router.register("auth/tokens", TokenViewSet, basename="token")
+router.register("companies", CompanyViewSet, basename="company")
+router.register("engagements", EngagementViewSet, basename="engagement")
+router.register("solutions", SolutionViewSet, basename="solution")
+router.register("universities", UniversityViewSet, basename="university")
+router.register("programs", ProgramViewSet, basename="program")
+router.register("courses", CourseViewSet, basename="course")
+router.register("crowd-tasks", CrowdTaskViewSet, basename="crowdtask")
+router.register("internships", InternshipViewSet, basename="internship")
+router.register("sites", SiteViewSet, basename="site")
+router.register("accelerator-types", AcceleratorTypeViewSet, basename="acceleratortype")
+router.register("accelerators", AcceleratorViewSet, basename="accelerator")
+router.register("allocation-requests", AllocationRequestViewSet, basename="allocationrequest")
+router.register("allocations", AllocationViewSet, basename="allocation")
+router.register("ledger-entries", LedgerEntryViewSet, basename="ledgerentry")
+router.register("models", ModelArtifactViewSet, basename="model")
+router.register("datasets", DatasetViewSet, basename="dataset")
+router.register("jobs", JobViewSet, basename="job")
+router.register("results", JobResultViewSet, basename="result")
+
+urlpatterns = [
+    path("auth/token/", TokenIssueView.as_view(), name="token-issue"),
+    path("utilization/", UtilizationView.as_view(), name="utilization"),
+    *router.urls,
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    # Last: any other URL under /api/v1/ is a JSON 404 (no name: not an endpoint).
+    re_path(r"", not_found),
+]

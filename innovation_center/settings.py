@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "innovation_center.core",
     "innovation_center.accounts",
     "innovation_center.ecosystem",
@@ -188,17 +189,60 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 REST_FRAMEWORK = {
+    # Token first: its challenge makes an anonymous request a 401. Session auth (with CSRF
+    # on writes) serves the browser and the interactive docs.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "innovation_center.accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "innovation_center.core.api.ApiAutoSchema",
+    # Our viewsets use core.api.ApiPagination (page_size parameter, a maximum); it cannot be
+    # the default here, as that module imports drf-spectacular, which imports DRF's generics.
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "innovation_center.core.api.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"login": os.environ.get("API_LOGIN_RATE", "5/min")},
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Innovation Center API",
+    "DESCRIPTION": (
+        "Companies, talent records, compute allocations and evaluation jobs of the "
+        "Innovation Center. Authenticate with `Authorization: Bearer <key>` (a key from "
+        "`POST /api/v1/auth/token/`). See docs/api.md."
+    ),
     "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc from our own static files (drf-spectacular-sidecar), no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # One named enum per choice set (several models have a "status" or a "kind").
+    "ENUM_NAME_OVERRIDES": {
+        "CompanyStatusEnum": "innovation_center.ecosystem.models.Company.Status",
+        "SolutionStatusEnum": "innovation_center.ecosystem.models.Solution.Status",
+        "IndustryEnum": "innovation_center.ecosystem.models.Industry",
+        "LifecycleStageEnum": "innovation_center.ecosystem.models.LifecycleStage",
+        "ProgramKindEnum": "innovation_center.talent.models.Program.Kind",
+        "CrowdTaskKindEnum": "innovation_center.talent.models.CrowdTask.Kind",
+        "CrowdTaskStatusEnum": "innovation_center.talent.models.CrowdTask.Status",
+        "AllocationRequestKindEnum": "innovation_center.compute.models.AllocationRequest.Kind",
+        "AllocationRequestStatusEnum": "innovation_center.compute.models.AllocationRequest.Status",
+        "AllocationStatusEnum": "innovation_center.compute.models.Allocation.Status",
+        "LedgerEntryKindEnum": "innovation_center.compute.models.LedgerEntry.Kind",
+        "DatasetKindEnum": "innovation_center.evaluation.models.Dataset.Kind",
+        "JobStatusEnum": "innovation_center.evaluation.models.EvaluationJob.Status",
+    },
 }
 
 LOGGING = {

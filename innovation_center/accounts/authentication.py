@@ -1,0 +1,86 @@
+"""API token authentication: `Authorization: Bearer <key>` (or `Token <key>`).
+
+Only the SHA-256 of a key is stored (`ApiToken.key_hash`); the key itself is shown once, when
+the token is issued. A revoked token, or one whose user is inactive, authenticates no one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+
+from innovation_center.accounts.models import ApiToken
+
+KEYWORDS = (b"bearer", b"token")
+# `last_used_at` is written at most this often: one UPDATE a minute, not one per request.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+PREFIX_LENGTH = 8
+
+
+class ApiTokenAuthentication(BaseAuthentication):
+    """Hashes the presented key and looks the hash up; refuses revoked tokens."""
+
+    def authenticate(self, request):
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() not in KEYWORDS:
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(
+                _("Invalid Authorization header: give the key after “Bearer ”, with no spaces.")
+            )
+        try:
+            key = parts[1].decode()
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+        token = (
+            ApiToken.objects.select_related("user")
+            .filter(key_hash=ApiToken.hash_key(key), revoked_at__isnull=True)
+            .first()
+        )
+        if token is None or not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
+        _touch(token)
+        return token.user, token
+
+    def authenticate_header(self, request) -> str:
+        # A challenge makes unauthenticated requests 401 (not 403), as HTTP intends.
+        return 'Bearer realm="api"'
+
+
+def _touch(token: ApiToken) -> None:
+    now = timezone.now()
+    if token.last_used_at and now - token.last_used_at < LAST_USED_RESOLUTION:
+        return
+    ApiToken.objects.filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION),
+        pk=token.pk,
+    ).update(last_used_at=now)
+
+
+# Issue and revoke --------------------------------------------------------------------------
+# TODO(accounts): these belong in accounts/services.py (`api_token_issue`, `api_token_revoke`);
+# they live here until that module has them, and nothing else writes tokens.
+
+
+def api_token_issue(*, user, name: str) -> tuple[ApiToken, str]:
+    """A new token for `user`; returns the row and the key, which is never stored."""
+    key = ApiToken.new_key()
+    token = ApiToken.objects.create(
+        user=user,
+        name=(name or "").strip()[:100] or str(_("API token")),
+        prefix=key[:PREFIX_LENGTH],
+        key_hash=ApiToken.hash_key(key),
+    )
+    return token, key
+
+
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    """Revoke once; revoking a revoked token keeps its first revocation time."""
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    token.refresh_from_db()
+    return token

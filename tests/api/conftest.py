@@ -1,0 +1,184 @@
+"""One small world for the API tests: the center's staff, two companies, a university.
+
+Every resource has a row of company A (or of the university) and, for the scope tests, the
+same of company B. Users are named after their role in the permission matrix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from innovation_center.accounts.authentication import api_token_issue
+from innovation_center.accounts.models import Membership
+from innovation_center.compute.models import AllocationRequest
+from innovation_center.ecosystem.models import Engagement, Solution
+from innovation_center.evaluation.models import EvaluationJob, JobResult
+from innovation_center.talent.models import Course, CrowdTask, Internship, Program, Teacher
+from tests import factories
+
+ROLES = ("admin", "reviewer", "operator", "owner", "member", "other", "coordinator", "anon")
+
+
+@dataclass
+class CompanyRows:
+    company: object
+    engagement: object
+    solution: object
+    allocation_request: object
+    allocation: object
+    ledger_entry: object
+    model: object
+    dataset: object
+    job: object
+    finished_job: object
+    result: object
+
+
+@dataclass
+class World:
+    users: dict = field(default_factory=dict)
+    a: CompanyRows | None = None
+    b: CompanyRows | None = None
+    rows: dict = field(default_factory=dict)
+
+
+def company_rows(key: str, staff) -> CompanyRows:
+    company = factories.company(f"Company {key}")
+    engagement = Engagement.objects.create(
+        company=company, title=f"Engagement {key}", started_on=dt.date(2026, 1, 5)
+    )
+    solution = Solution.objects.create(name=f"Solution {key}", vertical="smart_city")
+    solution.companies.add(company)
+    request = AllocationRequest.objects.create(
+        company=company,
+        hours=Decimal("100"),
+        device_cap=2,
+        starts_on=dt.date(2026, 1, 1),
+        ends_on=dt.date(2026, 6, 30),
+        purpose="Evaluate a detector",
+        accelerator_type=factories.accelerator_type(),
+    )
+    allocation = factories.allocation(company, hours="100", device_cap=2)
+    model = factories.model_artifact(company, f"model {key}")
+    dataset = factories.uploaded_dataset(company, f"data {key}")
+    job = factories.job(allocation, model=model)
+    finished = factories.job(
+        allocation,
+        model=model,
+        status=EvaluationJob.Status.SUCCEEDED,
+        shards_total=1,
+        shards_done=1,
+        finished_at=timezone.now(),
+    )
+    result = JobResult.objects.create(
+        job=finished,
+        accuracy=0.5,
+        mean_loss=1.2,
+        samples=4,
+        correct=2,
+        confusion_matrix=[[1, 1], [1, 1]],
+        samples_per_second=1000.0,
+        device_seconds=Decimal("0.01"),
+        wall_seconds=0.02,
+        hours_charged=Decimal("0.000003"),
+        per_device=[{"device_id": "DEV-1", "samples": 4}],
+    )
+    return CompanyRows(
+        company=company,
+        engagement=engagement,
+        solution=solution,
+        allocation_request=request,
+        allocation=allocation,
+        ledger_entry=allocation.ledger_entries.first(),
+        model=model,
+        dataset=dataset,
+        job=job,
+        finished_job=finished,
+        result=result,
+    )
+
+
+def build_world() -> World:
+    world = World()
+    users = world.users
+    users["admin"] = factories.center_staff("admin", Membership.Role.CENTER_ADMIN)
+    users["reviewer"] = factories.center_staff("reviewer", Membership.Role.CENTER_REVIEWER)
+    users["operator"] = factories.center_staff("operator", Membership.Role.CENTER_OPERATOR)
+    world.a = company_rows("A", users["admin"])
+    world.b = company_rows("B", users["admin"])
+    org_a, org_b = world.a.company.organisation, world.b.company.organisation
+    users["owner"] = factories.member(org_a, Membership.Role.COMPANY_OWNER, "owner")
+    users["member"] = factories.member(org_a, Membership.Role.COMPANY_MEMBER, "member")
+    users["other"] = factories.member(org_b, Membership.Role.COMPANY_MEMBER, "other")
+    users["other_owner"] = factories.member(org_b, Membership.Role.COMPANY_OWNER, "other_owner")
+    university = factories.university("University U")
+    users["coordinator"] = factories.member(
+        university.organisation, Membership.Role.COORDINATOR, "coordinator"
+    )
+    course_program = factories.program(Program.Kind.COURSE, 2026)
+    course = Course.objects.create(
+        university=university,
+        program=course_program,
+        title="Deep learning",
+        year=2026,
+        term=Course.Term.SPRING,
+        students_enrolled=40,
+        hours=32,
+    )
+    course.teachers.add(Teacher.objects.create(university=university, name="Wang"))
+    crowd_task = CrowdTask.objects.create(
+        university=university,
+        program=factories.program(Program.Kind.CROWD, 2026),
+        kind=CrowdTask.Kind.OPERATOR,
+        title="An operator",
+        team="Lab 1",
+    )
+    internship = Internship.objects.create(
+        university=university,
+        host_name="Somewhere else",
+        student_count=3,
+        starts_on=dt.date(2026, 7, 1),
+        ends_on=dt.date(2026, 8, 31),
+    )
+    device = factories.accelerator("DEV-0001")
+    world.rows = {
+        "university": university,
+        "program": course_program,
+        "course": course,
+        "crowdtask": crowd_task,
+        "internship": internship,
+        "site": device.site,
+        "acceleratortype": device.accelerator_type,
+        "accelerator": device,
+        "token": api_token_issue(user=users["owner"], name="ci")[0],
+    }
+    return world
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    # Throttle counters live in the default cache; one test's failures never slow another.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def client_for(user=None, *, key: str | None = None) -> APIClient:
+    client = APIClient()
+    if key:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    elif user is not None:
+        client.force_authenticate(user)
+    return client
