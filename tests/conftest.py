@@ -22,3 +22,7 @@ def _celery_eager():
     app.conf.task_eager_propagates = True
     yield
     app.conf.task_always_eager = False
+
+
+# Real Celery worker processes, for the tests that need them (`workers` fixture).
+pytest_plugins = ["tests.workers"]
