@@ -87,6 +87,11 @@ class JobSubmitForm(forms.Form):
         self.fields["dataset"].queryset = datasets
         self.fields["allocation"].queryset = allocations
         self.fields["allocation"].label_from_instance = self._allocation_label
+        # Nothing to choose between: preselect the only model and the only allocation.
+        for name, queryset in (("model", models), ("allocation", allocations)):
+            if len(queryset) == 1:
+                self.fields[name].empty_label = None
+                self.fields[name].initial = queryset[0].pk
         self.fields["dataset"].label_from_instance = self._dataset_label
 
     @staticmethod

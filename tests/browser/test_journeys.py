@@ -1,6 +1,7 @@
 """The main journeys of each role, in a real browser, each leaving a screenshot."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -103,8 +104,10 @@ def test_the_dashboard_renders_its_charts(page, live_server, language):
     )
     course.teachers.create(university=university, name="王芳")
     log_in(page, live_server, "admin", factories.PASSWORD)
-    page.select_option("#language-switch", language)
-    page.wait_for_load_state()
+    if language != "en":
+        # The switch submits itself on change and the server remembers the choice.
+        with page.expect_navigation():
+            page.select_option("#language-switch", language)
     page.goto(live_server.url + reverse("reports:dashboard"))
     charts = page.locator("main svg[role=img]")
     assert charts.count() == 3
@@ -115,3 +118,43 @@ def test_the_dashboard_renders_its_charts(page, live_server, language):
     assert heading == ("Center dashboard" if language == "en" else "中心总览")
     assert page.locator("html").get_attribute("lang") == language
     screenshot(page, f"dashboard-{language}")
+
+
+def test_a_company_member_uploads_a_model_submits_a_job_and_sees_the_result_appear(
+    page, live_server, workers, tmp_path
+):
+    from tests.evaluation.helpers import digits_model_bytes
+
+    company = factories.company("Chutian Vision")
+    factories.member(company.organisation, Membership.Role.COMPANY_MEMBER, "member")
+    factories.allocation(company, hours="50", device_cap=2)
+    for _ in range(2):
+        factories.accelerator()
+    digits = factories.builtin_dataset("digits")
+    model_file = tmp_path / "digits-mlp.npz"
+    model_file.write_bytes(digits_model_bytes())
+    workers.start("portal")
+    workers.wait_ready("portal")
+    log_in(page, live_server, "member", factories.PASSWORD)
+
+    page.goto(live_server.url + reverse("evaluation:model_upload"))
+    page.fill("input[name=name]", "digits-mlp")
+    page.set_input_files("input[name=file]", str(model_file))
+    page.get_by_role("button", name="Upload and check").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("64 → 32 (relu) → 10 (softmax)").first.is_visible()
+
+    page.goto(live_server.url + reverse("evaluation:job_submit"))
+    page.select_option("select[name=model]", label="digits-mlp")
+    page.select_option("select[name=dataset]", value=str(digits.pk))
+    page.fill("input[name=devices]", "2")
+    page.get_by_role("button", name="Estimate").click()
+    page.get_by_role("button", name="Confirm and submit").click()
+    page.wait_for_url(re.compile(r".*/portal/jobs/\d+/$"))
+    job_url = page.url
+    # The status section polls; the result appears without a reload of the page.
+    page.evaluate("window.__no_reload_marker = 42")
+    page.locator("#job-status").get_by_text("Accuracy").first.wait_for(timeout=90_000)
+    assert page.evaluate("window.__no_reload_marker") == 42
+    assert page.url == job_url
+    screenshot(page, "company-job-result")
