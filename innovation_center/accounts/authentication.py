@@ -19,7 +19,6 @@ from innovation_center.accounts.models import ApiToken
 KEYWORDS = (b"bearer", b"token")
 # `last_used_at` is written at most this often: one UPDATE a minute, not one per request.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
-PREFIX_LENGTH = 8
 
 
 class ApiTokenAuthentication(BaseAuthentication):
@@ -60,27 +59,3 @@ def _touch(token: ApiToken) -> None:
         Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION),
         pk=token.pk,
     ).update(last_used_at=now)
-
-
-# Issue and revoke --------------------------------------------------------------------------
-# TODO(accounts): these belong in accounts/services.py (`api_token_issue`, `api_token_revoke`);
-# they live here until that module has them, and nothing else writes tokens.
-
-
-def api_token_issue(*, user, name: str) -> tuple[ApiToken, str]:
-    """A new token for `user`; returns the row and the key, which is never stored."""
-    key = ApiToken.new_key()
-    token = ApiToken.objects.create(
-        user=user,
-        name=(name or "").strip()[:100] or str(_("API token")),
-        prefix=key[:PREFIX_LENGTH],
-        key_hash=ApiToken.hash_key(key),
-    )
-    return token, key
-
-
-def api_token_revoke(*, token: ApiToken) -> ApiToken:
-    """Revoke once; revoking a revoked token keeps its first revocation time."""
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    token.refresh_from_db()
-    return token

@@ -6,8 +6,13 @@ from collections.abc import Iterable
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from innovation_center.accounts.models import AuditEvent, Organisation
+from innovation_center.accounts.models import ApiToken, AuditEvent, Organisation
+
+# The shown prefix of a key, to tell tokens apart in a list (it reveals too little to guess).
+TOKEN_PREFIX_LENGTH = 8
 
 
 def _jsonable(value):
@@ -61,3 +66,22 @@ def audit_history(*, instance: models.Model):
     return AuditEvent.objects.filter(
         content_type=ContentType.objects.get_for_model(instance), object_id=str(instance.pk)
     ).select_related("actor")
+
+
+def api_token_issue(*, user, name: str) -> tuple[ApiToken, str]:
+    """A new token for `user`; returns the row and the key, which is never stored."""
+    key = ApiToken.new_key()
+    token = ApiToken.objects.create(
+        user=user,
+        name=(name or "").strip()[:100] or _("API token"),
+        prefix=key[:TOKEN_PREFIX_LENGTH],
+        key_hash=ApiToken.hash_key(key),
+    )
+    return token, key
+
+
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    """Revoke once; revoking a revoked token keeps its first revocation time."""
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    token.refresh_from_db()
+    return token

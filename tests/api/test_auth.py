@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from innovation_center.accounts.authentication import api_token_issue
 from innovation_center.accounts.models import ApiToken, Membership
+from innovation_center.accounts.services import api_token_issue
 from tests import factories
 
 pytestmark = pytest.mark.django_db

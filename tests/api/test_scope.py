@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from innovation_center.accounts.authentication import api_token_issue
+from innovation_center.accounts.services import api_token_issue
 from tests.api.conftest import client_for
 from tests.api.test_permission_matrix import ROUTES
 
