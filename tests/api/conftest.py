@@ -15,8 +15,8 @@ from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from innovation_center.accounts.authentication import api_token_issue
 from innovation_center.accounts.models import Membership
+from innovation_center.accounts.services import api_token_issue
 from innovation_center.compute.models import AllocationRequest
 from innovation_center.ecosystem.models import Engagement, Solution
 from innovation_center.evaluation.models import EvaluationJob, JobResult

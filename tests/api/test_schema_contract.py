@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from innovation_center.accounts.authentication import api_token_issue
+from innovation_center.accounts.services import api_token_issue
 
 CHECKS = [
     not_a_server_error,
