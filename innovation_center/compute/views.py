@@ -40,6 +40,7 @@ from innovation_center.compute.models import (
     LedgerEntry,
 )
 from innovation_center.core.errors import ApplicationError
+from innovation_center.core.forms import apply_service_errors, query_without
 from innovation_center.core.pagination import paginate
 from innovation_center.core.permissions import (
     can_operate_devices,
@@ -59,22 +60,6 @@ def _staff_or_company(user) -> bool:
 
 
 staff_or_company_required = role_required(_staff_or_company)
-
-
-def _query_without(request: HttpRequest, *names: str) -> str:
-    params = request.GET.copy()
-    for name in ("page", "section", *names):
-        params.pop(name, None)
-    return params.urlencode()
-
-
-def _apply_form_errors(form, error: ApplicationError) -> None:
-    """The service's message above the form, and its field messages next to their fields."""
-    form.add_error(None, error.message)
-    for name, field_messages in error.field_errors.items():
-        if name in form.fields:
-            for message in field_messages:
-                form.add_error(name, message)
 
 
 def _companies_filter(user):
@@ -110,7 +95,7 @@ def request_create(request: HttpRequest) -> HttpResponse:
                 site=data["site"],
             )
         except ApplicationError as error:
-            _apply_form_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -134,7 +119,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "page_obj": paginate(request, requests),
-        "query": _query_without(request),
+        "query": query_without(request),
         "can_request": pages.owned_companies(request.user).exists(),
     }
     template = "compute/_request_table.html" if request.htmx else "compute/request_list.html"
@@ -265,7 +250,7 @@ def request_approve(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=data["reason"],
             )
         except ApplicationError as error:
-            _apply_form_errors(form, error)
+            apply_service_errors(form, error)
         else:
             done = _("Request #%(id)s approved: allocation #%(allocation)s, %(hours)s h.") % {
                 "id": item.pk,
@@ -287,7 +272,7 @@ def request_reject(request: HttpRequest, pk: int) -> HttpResponse:
                 request=item, actor=request.user, reason=form.cleaned_data["reason"]
             )
         except ApplicationError as error:
-            _apply_form_errors(form, error)
+            apply_service_errors(form, error)
         else:
             done = _("Request #%(id)s rejected.") % {"id": item.pk}
     return _decision_response(request, item, done=done, reject_form=form)
@@ -313,7 +298,7 @@ def allocation_list(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "page_obj": page_obj,
-        "query": _query_without(request),
+        "query": query_without(request),
         "can_request": pages.owned_companies(request.user).exists(),
     }
     template = "compute/_allocation_table.html" if request.htmx else "compute/allocation_list.html"
@@ -358,8 +343,8 @@ def _allocation_context(request: HttpRequest, allocation: Allocation, change_for
             .order_by("-started_at", "-id"),
             param="lease_page",
         ),
-        "ledger_query": _query_without(request, "ledger_page"),
-        "lease_query": _query_without(request, "lease_page"),
+        "ledger_query": query_without(request, "section", "ledger_page"),
+        "lease_query": query_without(request, "section", "lease_page"),
         "change_requests": change_requests,
         "history": pages.history_of(user=request.user, objects=history_objects),
         "is_owner": is_owner,
@@ -403,7 +388,7 @@ def allocation_change(request: HttpRequest, pk: int) -> HttpResponse:
                 expected_outcome=data["expected_outcome"],
             )
         except ApplicationError as error:
-            _apply_form_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -440,7 +425,7 @@ def device_list(request: HttpRequest) -> HttpResponse:
         "page_obj": page_obj,
         "rows": rows,
         "can_operate": can_operate,
-        "query": _query_without(request),
+        "query": query_without(request),
         "next": request.get_full_path(),
     }
     template = "compute/_device_table.html" if request.htmx else "compute/device_list.html"
@@ -467,7 +452,7 @@ def device_health(request: HttpRequest, pk: int) -> HttpResponse:
                 note=form.cleaned_data["note"],
             )
         except ApplicationError as error:
-            _apply_form_errors(form, error)
+            apply_service_errors(form, error)
         else:
             device.refresh_from_db()
             done = _("%(device)s is now %(health)s.") % {

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from innovation_center.core.errors import ApplicationError
 from innovation_center.core.exports import export_response
+from innovation_center.core.forms import apply_service_errors, form_filters, query_without
 from innovation_center.core.imports import preview_rows, read_table
 from innovation_center.core.pagination import paginate
 from innovation_center.core.permissions import staff_required
@@ -39,34 +40,13 @@ from innovation_center.ecosystem.models import Company, Industry, LifecycleStage
 IMPORT_SESSION_KEY = "ecosystem.company_import"
 
 
-def _query_without_page(request: HttpRequest) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    params.pop("format", None)
-    return params.urlencode()
-
-
-def _apply_form_errors(form, error: ApplicationError) -> None:
-    if error.field_errors:
-        for field, field_messages in error.field_errors.items():
-            for message in field_messages:
-                form.add_error(field if field in form.fields else None, message)
-    else:
-        form.add_error(None, error.message)
-
-
-def _filters(form) -> dict:
-    form.is_valid()
-    return {name: form.cleaned_data.get(name) or "" for name in form.fields}
-
-
 # Companies ----------------------------------------------------------------------------------
 
 
 @staff_required
 def company_list(request: HttpRequest) -> HttpResponse:
     form = CompanyFilterForm(request.GET, cities=selectors.company_cities(user=request.user))
-    chosen = _filters(form)
+    chosen = form_filters(form)
     companies = selectors.company_list(
         user=request.user,
         search=chosen["q"],
@@ -107,7 +87,7 @@ def company_list(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "page_obj": paginate(request, companies),
-        "query": _query_without_page(request),
+        "query": query_without(request),
         "stages": dict(LifecycleStage.choices),
     }
     template = "ecosystem/_company_table.html" if request.htmx else "ecosystem/company_list.html"
@@ -134,7 +114,7 @@ def company_create(request: HttpRequest) -> HttpResponse:
         try:
             company = services.company_create(actor=request.user, fields=form.cleaned_data)
         except ApplicationError as error:
-            _apply_form_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, _("%(name)s was added.") % {"name": company.legal_name})
             return redirect("ecosystem:company_detail", pk=company.pk)
@@ -157,7 +137,7 @@ def company_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.company_update(actor=request.user, company=company, fields=form.cleaned_data)
         except ApplicationError as error:
-            _apply_form_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, _("The changes were saved."))
             return redirect("ecosystem:company_detail", pk=company.pk)
@@ -341,7 +321,7 @@ def engagement_create(request: HttpRequest, company_pk: int) -> HttpResponse:
                 actor=request.user, company=company, fields=form.cleaned_data
             )
         except ApplicationError as error:
-            _apply_form_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, _("The engagement was started."))
             return redirect("ecosystem:engagement_detail", pk=engagement.pk)
@@ -366,7 +346,7 @@ def engagement_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, engagement=engagement, fields=form.cleaned_data
             )
         except ApplicationError as error:
-            _apply_form_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, _("The changes were saved."))
             return redirect("ecosystem:engagement_detail", pk=engagement.pk)
@@ -388,7 +368,7 @@ def engagement_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def solution_list(request: HttpRequest) -> HttpResponse:
     form = SolutionFilterForm(request.GET)
-    chosen = _filters(form)
+    chosen = form_filters(form)
     solutions = selectors.solution_list(
         user=request.user,
         search=chosen["q"],
@@ -426,7 +406,7 @@ def solution_list(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "page_obj": paginate(request, solutions),
-        "query": _query_without_page(request),
+        "query": query_without(request),
         "is_staff": viewer_for(request.user).is_center_staff,
     }
     template = "ecosystem/_solution_table.html" if request.htmx else "ecosystem/solution_list.html"
@@ -472,7 +452,7 @@ def solution_create(request: HttpRequest) -> HttpResponse:
                 actor=request.user, fields=data, companies=companies
             )
         except ApplicationError as error:
-            _apply_form_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, _("%(name)s was added.") % {"name": solution.name})
             return redirect("ecosystem:solution_detail", pk=solution.pk)
@@ -493,7 +473,7 @@ def solution_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, solution=solution, fields=data, companies=companies
             )
         except ApplicationError as error:
-            _apply_form_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, _("The changes were saved."))
             return redirect("ecosystem:solution_detail", pk=solution.pk)

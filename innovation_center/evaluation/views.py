@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from innovation_center.compute import pages as compute_pages
 from innovation_center.core.errors import ApplicationError
+from innovation_center.core.forms import apply_service_errors, query_without
 from innovation_center.core.pagination import paginate
 from innovation_center.core.permissions import role_required
 from innovation_center.core.scoping import get_scoped_or_404, viewer_for
@@ -43,25 +44,6 @@ def _company_member(user) -> bool:
 
 staff_or_company_required = role_required(_staff_or_company)
 company_required = role_required(_company_member)
-
-
-def _query_without(request: HttpRequest, *names: str) -> str:
-    params = request.GET.copy()
-    for name in ("page", *names):
-        params.pop(name, None)
-    return params.urlencode()
-
-
-def _apply_form_errors(form, error: ApplicationError) -> None:
-    """The service's message next to its fields, or above the form when it names none."""
-    placed = False
-    for name, field_messages in error.field_errors.items():
-        if name in form.fields:
-            for message in field_messages:
-                form.add_error(name, message)
-                placed = True
-    if not placed:
-        form.add_error(None, error.message)
 
 
 def _chosen_company(request: HttpRequest):
@@ -108,7 +90,7 @@ def model_list(request: HttpRequest) -> HttpResponse:
     models = selectors.model_list(user=request.user)
     context = {
         "page_obj": paginate(request, models),
-        "query": _query_without(request),
+        "query": query_without(request),
         "is_member": viewer_for(request.user).is_company_member,
         "show_company": _shows_company(request.user),
     }
@@ -135,7 +117,7 @@ def model_upload(request: HttpRequest) -> HttpResponse:
                 company=data["company"], actor=request.user, name=data["name"], upload=data["file"]
             )
         except ApplicationError as error:
-            _apply_form_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -188,7 +170,7 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
     datasets = selectors.dataset_list(user=request.user)
     context = {
         "page_obj": paginate(request, datasets),
-        "query": _query_without(request),
+        "query": query_without(request),
         "is_member": viewer_for(request.user).is_company_member,
         "show_company": _shows_company(request.user),
     }
@@ -210,7 +192,7 @@ def dataset_upload(request: HttpRequest) -> HttpResponse:
                 company=data["company"], actor=request.user, name=data["name"], upload=data["file"]
             )
         except ApplicationError as error:
-            _apply_form_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -248,7 +230,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "page_obj": paginate(request, jobs),
-        "query": _query_without(request),
+        "query": query_without(request),
         "is_member": viewer_for(request.user).is_company_member,
         "show_company": _shows_company(request.user),
     }
@@ -292,7 +274,7 @@ def job_submit(request: HttpRequest) -> HttpResponse:
             else:
                 estimate = services.job_estimate(**fields)
         except ApplicationError as error:
-            _apply_form_errors(form, error)
+            apply_service_errors(form, error)
         else:
             if estimate is None:
                 messages.success(

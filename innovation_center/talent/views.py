@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from innovation_center.core.errors import ApplicationError
 from innovation_center.core.exports import export_response
+from innovation_center.core.forms import apply_service_errors, form_filters, query_without
 from innovation_center.core.imports import preview_rows, read_table
 from innovation_center.core.pagination import paginate
 from innovation_center.core.permissions import is_coordinator_of, role_required, staff_required
@@ -46,31 +47,10 @@ staff_or_coordinator_required = role_required(_staff_or_coordinator)
 coordinator_required = role_required(_coordinator)
 
 
-def _query_without_page(request: HttpRequest) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    params.pop("format", None)
-    return params.urlencode()
-
-
-def _filters(form) -> dict:
-    form.is_valid()
-    return {name: form.cleaned_data.get(name) or "" for name in form.fields}
-
-
-def _apply_form_errors(form, error: ApplicationError) -> None:
-    if error.field_errors:
-        for field, field_messages in error.field_errors.items():
-            for message in field_messages:
-                form.add_error(field if field in form.fields else None, message)
-    else:
-        form.add_error(None, error.message)
-
-
 def _list_page(request, *, template: str, fragment: str, context: dict) -> HttpResponse:
     context.update(
         {
-            "query": _query_without_page(request),
+            "query": query_without(request),
             "can_log": _coordinator(request.user),
             "is_staff": viewer_for(request.user).is_center_staff,
         }
@@ -102,7 +82,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         years=selectors.talent_years(user=request.user),
         programs=selectors.program_choices(),
     )
-    chosen = _filters(form)
+    chosen = form_filters(form)
     totals = selectors.talent_totals(
         user=request.user, year=chosen["year"], program=chosen["program"]
     )
@@ -121,7 +101,7 @@ def course_list(request: HttpRequest) -> HttpResponse:
         programs=selectors.program_choices(kind=Program.Kind.COURSE),
         universities=list(selectors.university_choices(user=request.user)),
     )
-    chosen = _filters(form)
+    chosen = form_filters(form)
     courses = selectors.course_list(
         user=request.user,
         search=chosen["q"],
@@ -192,7 +172,7 @@ def course_create(request: HttpRequest) -> HttpResponse:
                 actor=request.user, university=form.chosen_university(), fields=fields
             )
         except ApplicationError as error:
-            _apply_form_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, _("“%(title)s” was logged.") % {"title": course.title})
             return redirect("talent:course_list")
@@ -210,7 +190,7 @@ def course_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.course_update(actor=request.user, course=course, fields=form.cleaned_data)
         except ApplicationError as error:
-            _apply_form_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, _("The changes were saved."))
             return redirect("talent:course_detail", pk=course.pk)
@@ -300,7 +280,7 @@ def crowdtask_list(request: HttpRequest) -> HttpResponse:
         programs=selectors.program_choices(kind=Program.Kind.CROWD),
         universities=list(selectors.university_choices(user=request.user)),
     )
-    chosen = _filters(form)
+    chosen = form_filters(form)
     tasks = selectors.crowdtask_list(
         user=request.user,
         search=chosen["q"],
@@ -357,7 +337,7 @@ def crowdtask_create(request: HttpRequest) -> HttpResponse:
                 actor=request.user, university=form.chosen_university(), fields=fields
             )
         except ApplicationError as error:
-            _apply_form_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, _("The task was logged."))
             return redirect("talent:crowdtask_list")
@@ -378,7 +358,7 @@ def crowdtask_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.crowdtask_update(actor=request.user, task=task, fields=form.cleaned_data)
         except ApplicationError as error:
-            _apply_form_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, _("The changes were saved."))
             return redirect("talent:crowdtask_list")
@@ -402,7 +382,7 @@ def internship_list(request: HttpRequest) -> HttpResponse:
         programs=selectors.program_choices(kind=Program.Kind.INTERNSHIP),
         universities=list(selectors.university_choices(user=request.user)),
     )
-    chosen = _filters(form)
+    chosen = form_filters(form)
     internships = selectors.internship_list(
         user=request.user,
         year=chosen["year"],
@@ -453,7 +433,7 @@ def internship_create(request: HttpRequest) -> HttpResponse:
                 actor=request.user, university=form.chosen_university(), fields=fields
             )
         except ApplicationError as error:
-            _apply_form_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, _("The internship was logged."))
             return redirect("talent:internship_list")
@@ -473,7 +453,7 @@ def internship_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, internship=internship, fields=form.cleaned_data
             )
         except ApplicationError as error:
-            _apply_form_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, _("The changes were saved."))
             return redirect("talent:internship_list")
