@@ -74,3 +74,14 @@ def test_it_serves_the_schema_and_the_docs_from_its_own_static_files(client):
     docs = client.get(reverse("api:docs")).content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in docs
     assert "cdn" not in docs.lower()
+
+
+def test_it_answers_in_the_language_the_client_asks_for(client):
+    url = reverse("api:token-issue")
+    body = {"username": "nobody", "password": "wrong"}
+    english = client.post(url, body, content_type="application/json")
+    chinese = client.post(
+        url, body, content_type="application/json", headers={"Accept-Language": "zh-hans"}
+    )
+    assert english.json()["detail"] == "The username or password is not correct."
+    assert chinese.json()["detail"] == "用户名或密码不正确。"
