@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("IC_VAR_DIR", BASE_DIR / "var"))
+# Local state (SQLite file, filesystem queue, uploads) lives here; a fresh clone has none yet.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def envbool(name: str, default: bool) -> bool:
