@@ -22,7 +22,6 @@ from innovation_center.evaluation.filters import (
 from innovation_center.evaluation.models import Dataset, EvaluationJob, JobResult, ModelArtifact
 from innovation_center.evaluation.serializers import (
     DatasetSerializer,
-    DeviceInUseSerializer,
     EstimateSerializer,
     JobProgressSerializer,
     JobResultSerializer,
@@ -221,7 +220,7 @@ class JobViewSet(
             "shards_done": job.shards_done,
             "shards_total": job.shards_total,
             "percent": 100.0 * job.shards_done / job.shards_total if job.shards_total else 0.0,
-            "devices_in_use": DeviceInUseSerializer(leases, many=True).data,
+            "devices_in_use": leases,
             "queue_position": queue.position if queue else None,
             "estimated_start": queue.starts_at if queue else None,
             "cancel_requested": job.cancel_requested,

@@ -237,3 +237,17 @@ def test_it_logs_a_course_for_the_coordinator_s_university(world):
         reverse("api:course-detail", args=[course.pk]), {"hours": 50}, format="json"
     )
     assert changed.status_code == 200 and changed.json()["hours"] == 50
+
+
+def test_it_reports_the_devices_a_running_job_holds():
+    from innovation_center.compute.scheduler import schedule_round
+
+    company = factories.company()
+    member = factories.member(company.organisation, Membership.Role.COMPANY_MEMBER)
+    grant = factories.allocation(company, device_cap=2)
+    devices = sorted(factories.accelerator().name for _ in range(2))
+    job = factories.job(grant, devices_requested=2)
+    schedule_round()
+    progress = client_for(member).get(reverse("api:job-progress", args=[job.pk])).json()
+    assert progress["status"] == "scheduled" and progress["finished"] is False
+    assert [d["name"] for d in progress["devices_in_use"]] == devices
