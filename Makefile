@@ -29,8 +29,9 @@ migrate: build
 seed: migrate
 	$(PY) manage.py seed_demo --quiet
 
+# The demo lets each shard last a second so a job's progress can be watched (0 turns it off).
 run: seed
-	$(PY) manage.py run_all --host $(HOST) --port $(PORT)
+	SHARD_MIN_SECONDS=$${SHARD_MIN_SECONDS:-1} $(PY) manage.py run_all --host $(HOST) --port $(PORT)
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
