@@ -40,7 +40,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "by_site": compute_pages.figures(this_month.by_site),
         "by_type": compute_pages.figures(this_month.by_type),
         "jobs_queued": jobs.get("queued", 0),
-        "jobs_running": jobs.get("running", 0) + jobs.get("scheduled", 0),
+        "jobs_running": jobs.get("running", 0),
         "wait_median": compute_pages.duration_text(waits["median_seconds"]),
         "demand": compute.unmet_demand(year=today.year, month=today.month),
         "chart": compute_pages.utilization_chart(
