@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 
 from django.db import transaction
@@ -212,25 +213,29 @@ def allocation_request_approve(
         after=model_snapshot(allocation, ALLOCATION_FIELDS),
         organisation=request.company.organisation,
     )
-    figures = _(
-        "%(hours)s accelerator-hours, up to %(cap)s devices at once, %(start)s – %(end)s"
-    ) % {
-        "hours": ledger.hours_text(hours),
-        "cap": device_cap,
-        "start": starts_on.isoformat(),
-        "end": ends_on.isoformat(),
-    }
-    body = (
-        _("Your compute request #%(id)s was approved: %(figures)s.")
-        % {"id": request.pk, "figures": figures}
-        + ("\n" + _("The reviewer changed the figures you asked for.") if changed else "")
-        + (("\n" + _("Note from the reviewer: %(reason)s") % {"reason": reason}) if reason else "")
-    )
-    notify_organisation(
-        organisation=request.company.organisation,
-        subject=_("Compute request #%(id)s approved") % {"id": request.pk},
-        body=body,
-    )
+
+    def approval_message() -> tuple[str, str]:
+        figures = _(
+            "%(hours)s accelerator-hours, up to %(cap)s devices at once, %(start)s – %(end)s"
+        ) % {
+            "hours": ledger.hours_text(hours),
+            "cap": device_cap,
+            "start": starts_on.isoformat(),
+            "end": ends_on.isoformat(),
+        }
+        body = (
+            _("Your compute request #%(id)s was approved: %(figures)s.")
+            % {"id": request.pk, "figures": figures}
+            + ("\n" + _("The reviewer changed the figures you asked for.") if changed else "")
+            + (
+                ("\n" + _("Note from the reviewer: %(reason)s") % {"reason": reason})
+                if reason
+                else ""
+            )
+        )
+        return _("Compute request #%(id)s approved") % {"id": request.pk}, body
+
+    notify_organisation(organisation=request.company.organisation, compose=approval_message)
     return allocation
 
 
@@ -257,9 +262,11 @@ def allocation_request_reject(
     )
     notify_organisation(
         organisation=request.company.organisation,
-        subject=_("Compute request #%(id)s rejected") % {"id": request.pk},
-        body=_("Your compute request #%(id)s was rejected. Reason: %(reason)s")
-        % {"id": request.pk, "reason": reason},
+        compose=lambda: (
+            _("Compute request #%(id)s rejected") % {"id": request.pk},
+            _("Your compute request #%(id)s was rejected. Reason: %(reason)s")
+            % {"id": request.pk, "reason": reason},
+        ),
     )
     return request
 
@@ -276,6 +283,21 @@ def allocation_request_withdraw(*, request: AllocationRequest, actor) -> Allocat
         actor=actor, instance=request, action="withdraw", organisation=request.company.organisation
     )
     return request
+
+
+def _expiry_warning(allocation: Allocation) -> tuple[str, str]:
+    return (
+        _("Your allocation ends on %(date)s") % {"date": allocation.ends_on},
+        _(
+            "Allocation #%(id)s (%(hours)s accelerator-hours) ends on %(date)s. "
+            "Request a renewal from the allocation's page if you need more time."
+        )
+        % {
+            "id": allocation.pk,
+            "hours": ledger.hours_text(allocation.hours_granted),
+            "date": allocation.ends_on,
+        },
+    )
 
 
 def _status_on(today: dt.date, starts_on: dt.date, ends_on: dt.date) -> str:
@@ -325,16 +347,7 @@ def allocations_advance(*, today: dt.date | None = None) -> dict[str, int]:
             ):
                 notify_organisation(
                     organisation=allocation.company.organisation,
-                    subject=_("Your allocation ends on %(date)s") % {"date": allocation.ends_on},
-                    body=_(
-                        "Allocation #%(id)s (%(hours)s accelerator-hours) ends on %(date)s. "
-                        "Request a renewal from the allocation's page if you need more time."
-                    )
-                    % {
-                        "id": allocation.pk,
-                        "hours": ledger.hours_text(allocation.hours_granted),
-                        "date": allocation.ends_on,
-                    },
+                    compose=functools.partial(_expiry_warning, allocation),
                 )
                 counts["warned"] += 1
     return counts

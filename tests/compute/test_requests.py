@@ -144,3 +144,17 @@ def test_it_ranks_waiting_requests_by_what_companies_already_got(owner, company,
     assert [r.request.pk for r in ranked] == [second.pk, first.pk]
     # 2 devices × 90 days × 24 h = 4320 h, minus the 5000 h allocation prorated to its overlap.
     assert ranked[0].free_hours < 4320
+
+
+def test_it_writes_the_decision_in_both_languages(
+    company, owner, reviewer, mailoutbox, django_capture_on_commit_callbacks
+):
+    request = new_request(company, owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.allocation_request_reject(request=request, actor=reviewer, reason="Fully booked")
+    [mail] = mailoutbox
+    assert mail.subject == (
+        f"Compute request #{request.pk} rejected / 算力申请 #{request.pk} 已驳回"
+    )
+    assert "was rejected" in mail.body and "Fully booked" in mail.body
+    assert "驳回" in mail.body.split("— — —")[1]
