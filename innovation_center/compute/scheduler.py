@@ -185,13 +185,19 @@ def plan(
 ) -> list[Placement]:
     """Pure placement decision, for a round and for queue estimates."""
     free_left = {device: (type_id, site_id) for device, type_id, site_id in free}
+    # Free devices by (type, site): a job looks at the few pools it matches, not every device.
+    pools: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for device, (type_id, site_id) in free_left.items():
+        pools[(type_id, site_id)].add(device)
     in_use = defaultdict(int, active_per_allocation)
     blockers: dict[tuple, Blocker] = {}
     placements = []
     for job in jobs:
+        if not free_left:
+            break  # nothing left to bind this round
         if job.devices > job.cap - in_use[job.allocation_id]:
             continue  # waits for its own allocation's running jobs; blocks nobody else
-        candidates = [d for d, (t, s) in free_left.items() if job.matches(t, s)]
+        candidates = [d for key, ds in pools.items() if job.matches(*key) for d in ds]
         pool = (job.type_id, job.site_id)
         if len(candidates) < job.devices:
             if pool not in blockers:
@@ -219,7 +225,7 @@ def plan(
             ):
                 blocker.extra -= job.devices
         for device in chosen:
-            del free_left[device]
+            pools[free_left.pop(device)].discard(device)
         in_use[job.allocation_id] += job.devices
         placements.append(Placement(job.id, chosen))
     return placements
