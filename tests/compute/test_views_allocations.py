@@ -17,35 +17,9 @@ HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def company():
-    return factories.company("Optics Vision")
-
-
-@pytest.fixture
-def owner(company):
-    return factories.member(company.organisation, Membership.Role.COMPANY_OWNER, "owner")
-
-
-@pytest.fixture
-def member(company):
-    return factories.member(company.organisation, Membership.Role.COMPANY_MEMBER, "member")
-
-
-@pytest.fixture
 def outsider():
     other = factories.company("Other Robotics")
     return factories.member(other.organisation, Membership.Role.COMPANY_MEMBER, "outsider")
-
-
-@pytest.fixture
-def reviewer():
-    return factories.center_staff("reviewer", role=Membership.Role.CENTER_REVIEWER)
-
-
-@pytest.fixture
-def coordinator():
-    university = factories.university()
-    return factories.member(university.organisation, Membership.Role.COORDINATOR, "coordinator")
 
 
 @pytest.fixture

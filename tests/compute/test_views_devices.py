@@ -14,16 +14,6 @@ HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def operator():
-    return factories.center_staff("operator", role=Membership.Role.CENTER_OPERATOR)
-
-
-@pytest.fixture
-def reviewer():
-    return factories.center_staff("reviewer", role=Membership.Role.CENTER_REVIEWER)
-
-
-@pytest.fixture
 def owner():
     company = factories.company("Optics Vision")
     return factories.member(company.organisation, Membership.Role.COMPANY_OWNER, "owner")
