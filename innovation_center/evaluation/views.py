@@ -103,29 +103,44 @@ def _shows_company(user) -> bool:
     return viewer.is_center_staff or len(viewer.company_org_ids) > 1
 
 
-@company_required
-def model_upload(request: HttpRequest) -> HttpResponse:
-    companies = selectors.member_companies(user=request.user)
-    company = _chosen_company(request)
-    form = ModelUploadForm(
-        request.POST or None, request.FILES or None, companies=companies, company=company
+def _upload_page(request, *, form_class, upload, template: str, stored) -> HttpResponse:
+    """The upload page of a model or a data set: the kernel checks the file in the service,
+    its message lands next to the file field; on success `stored(row)` says what was kept
+    and where to go."""
+    form = form_class(
+        request.POST or None,
+        request.FILES or None,
+        companies=selectors.member_companies(user=request.user),
+        company=_chosen_company(request),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            artifact = services.model_upload(
+            row = upload(
                 company=data["company"], actor=request.user, name=data["name"], upload=data["file"]
             )
         except ApplicationError as error:
             apply_service_errors(form, error)
         else:
-            messages.success(
-                request,
-                _("Model “%(name)s” was checked and stored: %(layers)s.")
-                % {"name": artifact.name, "layers": artifact.layer_summary},
-            )
-            return redirect("evaluation:model_detail", pk=artifact.pk)
-    return render(request, "evaluation/model_upload.html", {"form": form})
+            message, target = stored(row)
+            messages.success(request, message)
+            return redirect(target, pk=row.pk)
+    return render(request, template, {"form": form})
+
+
+@company_required
+def model_upload(request: HttpRequest) -> HttpResponse:
+    return _upload_page(
+        request,
+        form_class=ModelUploadForm,
+        upload=services.model_upload,
+        template="evaluation/model_upload.html",
+        stored=lambda artifact: (
+            _("Model “%(name)s” was checked and stored: %(layers)s.")
+            % {"name": artifact.name, "layers": artifact.layer_summary},
+            "evaluation:model_detail",
+        ),
+    )
 
 
 def _model_get(user, pk: int) -> ModelArtifact:
@@ -180,27 +195,17 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
 
 @company_required
 def dataset_upload(request: HttpRequest) -> HttpResponse:
-    companies = selectors.member_companies(user=request.user)
-    company = _chosen_company(request)
-    form = DatasetUploadForm(
-        request.POST or None, request.FILES or None, companies=companies, company=company
+    return _upload_page(
+        request,
+        form_class=DatasetUploadForm,
+        upload=services.dataset_upload,
+        template="evaluation/dataset_upload.html",
+        stored=lambda dataset: (
+            _("Data set “%(name)s” was checked and stored: %(samples)d samples.")
+            % {"name": dataset.name, "samples": dataset.n_samples},
+            "evaluation:dataset_detail",
+        ),
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            dataset = services.dataset_upload(
-                company=data["company"], actor=request.user, name=data["name"], upload=data["file"]
-            )
-        except ApplicationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(
-                request,
-                _("Data set “%(name)s” was checked and stored: %(samples)d samples.")
-                % {"name": dataset.name, "samples": dataset.n_samples},
-            )
-            return redirect("evaluation:dataset_detail", pk=dataset.pk)
-    return render(request, "evaluation/dataset_upload.html", {"form": form})
 
 
 @staff_or_company_required
