@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
-from django.utils import timezone
 
 from innovation_center.accounts.models import Membership, Organisation
 from innovation_center.compute.models import (
@@ -18,6 +17,7 @@ from innovation_center.compute.models import (
     LedgerEntry,
     Site,
 )
+from innovation_center.core import clock
 from innovation_center.core.uscc import check_character
 from innovation_center.ecosystem.models import Company, Industry
 from innovation_center.evaluation.builtins import ensure_builtin_datasets
@@ -107,7 +107,7 @@ def accelerator(name: str | None = None, **fields) -> Accelerator:
 
 
 def allocation(company: Company, hours: str = "1000", **fields) -> Allocation:
-    today = timezone.localdate()
+    today = clock.today()
     defaults = {
         "accelerator_type": accelerator_type(),
         "hours_granted": Decimal(hours),

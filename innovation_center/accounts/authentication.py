@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from innovation_center.accounts.models import ApiToken
+from innovation_center.core import clock
 
 KEYWORDS = (b"bearer", b"token")
 # `last_used_at` is written at most this often: one UPDATE a minute, not one per request.
@@ -52,7 +52,7 @@ class ApiTokenAuthentication(BaseAuthentication):
 
 
 def _touch(token: ApiToken) -> None:
-    now = timezone.now()
+    now = clock.now()
     if token.last_used_at and now - token.last_used_at < LAST_USED_RESOLUTION:
         return
     ApiToken.objects.filter(

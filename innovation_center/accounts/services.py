@@ -6,10 +6,10 @@ from collections.abc import Iterable
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from innovation_center.accounts.models import ApiToken, AuditEvent, Organisation
+from innovation_center.core import clock
 
 # The shown prefix of a key, to tell tokens apart in a list (it reveals too little to guess).
 TOKEN_PREFIX_LENGTH = 8
@@ -82,6 +82,6 @@ def api_token_issue(*, user, name: str) -> tuple[ApiToken, str]:
 
 def api_token_revoke(*, token: ApiToken) -> ApiToken:
     """Revoke once; revoking a revoked token keeps its first revocation time."""
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=clock.now())
     token.refresh_from_db()
     return token

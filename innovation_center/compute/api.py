@@ -1,7 +1,6 @@
 """Compute: the network's sites and devices, allocation requests and their review,
 allocations with their balances, the ledger, and utilization figures."""
 
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -37,6 +36,7 @@ from innovation_center.compute.serializers import (
     SiteSerializer,
     UtilizationSerializer,
 )
+from innovation_center.core import clock
 from innovation_center.core.api import (
     CenterStaffPermission,
     ScopedViewSetMixin,
@@ -301,7 +301,7 @@ class UtilizationView(APIView):
         if month:
             year, number = (int(part) for part in month.split("-"))
         else:
-            year, number = selectors.past_months(1, today=timezone.localdate())[0]
+            year, number = clock.past_months(1)[0]
         figures = selectors.utilization_for_month(year=year, month=number)
         body = {
             "month": f"{year}-{number:02d}",

@@ -7,7 +7,6 @@ import re
 from decimal import Decimal
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from innovation_center.compute.models import (
@@ -17,6 +16,7 @@ from innovation_center.compute.models import (
     AllocationRequest,
     Site,
 )
+from innovation_center.core import clock
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 HOURS = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0.01")}
@@ -89,7 +89,7 @@ class AllocationChangeForm(forms.Form):
 
     @classmethod
     def initial_for(cls, allocation: Allocation) -> dict:
-        today = timezone.localdate()
+        today = clock.today()
         return {
             "kind": AllocationRequest.Kind.RENEWAL,
             "device_cap": allocation.device_cap,
@@ -197,7 +197,7 @@ class MonthForm(forms.Form):
                 _("Enter a month as YYYY-MM, for example 2025-03."), code="format"
             )
         year, month = int(match[1]), int(match[2])
-        today = timezone.localdate()
+        today = clock.today()
         if (year, month) > (today.year, today.month):
             raise forms.ValidationError(
                 _("Choose a month that has started; %(month)s is in the future.")

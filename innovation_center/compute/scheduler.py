@@ -21,9 +21,9 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Sum
-from django.utils import timezone
 
 from innovation_center.compute.models import Accelerator, Allocation, Lease, LedgerEntry
+from innovation_center.core import clock
 from innovation_center.evaluation.models import EvaluationJob
 
 FAIR_SHARE_WINDOW = dt.timedelta(days=30)
@@ -244,7 +244,7 @@ def _pick(candidates: list[int], count: int, free_left) -> list[int]:
 
 def schedule_round(*, now: dt.datetime | None = None) -> list[Placement]:
     """Bind what can run now; returns the placements made (leases created, jobs scheduled)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     with transaction.atomic():
         jobs = queued_jobs(now=now, lock=True)
         if not jobs:
@@ -313,7 +313,7 @@ def queue_position(*, job: EvaluationJob) -> int | None:
     """1-based position of a queued job in the order the scheduler will consider it."""
     if job.status != EvaluationJob.Status.QUEUED:
         return None
-    ids = [j.id for j in queued_jobs(now=timezone.now(), lock=False)]
+    ids = [j.id for j in queued_jobs(now=clock.now(), lock=False)]
     return ids.index(job.pk) + 1 if job.pk in ids else None
 
 
@@ -334,32 +334,32 @@ def estimated_start(*, job: EvaluationJob) -> dt.datetime | None:
     """
     if job.status != EvaluationJob.Status.QUEUED:
         return None
-    now = timezone.now()
+    now = clock.now()
     pending = queued_jobs(now=now, lock=False)
     if job.pk not in {j.id for j in pending}:
         return None
     busy = _busy_devices(now)
     free = _free_devices(lock=False)
-    clock = now
+    moment = now
     for _step in range(len(pending) + len(busy) + 1):
         active = defaultdict(int)
         for b in busy:
             active[b.allocation_id] += 1
-        placements = plan(pending, free, active, busy, clock)
+        placements = plan(pending, free, active, busy, moment)
         if any(p.job_id == job.pk for p in placements):
-            return clock
+            return moment
         by_id = {j.id: j for j in pending}
         pool = {d: (t, s) for d, t, s in free}
         for p in placements:
             queued = by_id.pop(p.job_id)
             for device in p.device_ids:
                 t, s = pool.pop(device)
-                busy.append(Busy(device, t, s, clock + queued.duration, queued.allocation_id))
+                busy.append(Busy(device, t, s, moment + queued.duration, queued.allocation_id))
         pending = list(by_id.values())
         free = [(d, t, s) for d, (t, s) in pool.items()]
         if not busy:
             return None
-        clock = min(b.end for b in busy)
-        free += [(b.device, b.type_id, b.site_id) for b in busy if b.end <= clock]
-        busy = [b for b in busy if b.end > clock]
+        moment = min(b.end for b in busy)
+        free += [(b.device, b.type_id, b.site_id) for b in busy if b.end <= moment]
+        busy = [b for b in busy if b.end > moment]
     return None

@@ -7,7 +7,6 @@ import functools
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from innovation_center.accounts.models import Membership
@@ -22,6 +21,7 @@ from innovation_center.compute.models import (
     Lease,
     Site,
 )
+from innovation_center.core import clock
 from innovation_center.core.errors import ApplicationError
 from innovation_center.core.notifications import notify_organisation
 
@@ -126,7 +126,7 @@ def _claim_pending(request: AllocationRequest, status: str, actor, reason: str) 
     # Conditional update: of two reviewers deciding at once, only the first wins.
     claimed = AllocationRequest.objects.filter(
         pk=request.pk, status=AllocationRequest.Status.PENDING
-    ).update(status=status, reviewed_by=actor, reviewed_at=timezone.now(), decision_reason=reason)
+    ).update(status=status, reviewed_by=actor, reviewed_at=clock.now(), decision_reason=reason)
     if claimed != 1:
         raise ApplicationError(
             _("This request was already decided; reload the page to see the decision."),
@@ -165,7 +165,7 @@ def allocation_request_approve(
         request.starts_on,
         request.ends_on,
     )
-    today = timezone.localdate()
+    today = clock.today()
     if request.kind == AllocationRequest.Kind.NEW:
         allocation = Allocation.objects.create(
             company=request.company,
@@ -314,7 +314,7 @@ def allocations_advance(*, today: dt.date | None = None) -> dict[str, int]:
     Each change is a conditional update on the old state, so two beats cannot both make it;
     an expiry writes off the hours left available in the ledger.
     """
-    today = today or timezone.localdate()
+    today = today or clock.today()
     counts = {"started": 0, "warned": 0, "expired": 0}
     counts["started"] = Allocation.objects.filter(
         status=Allocation.Status.SCHEDULED, starts_on__lte=today, ends_on__gt=today
@@ -343,7 +343,7 @@ def allocations_advance(*, today: dt.date | None = None) -> dict[str, int]:
     ).select_related("company__organisation"):
         with transaction.atomic():
             if Allocation.objects.filter(pk=allocation.pk, expiry_warned_at__isnull=True).update(
-                expiry_warned_at=timezone.now()
+                expiry_warned_at=clock.now()
             ):
                 notify_organisation(
                     organisation=allocation.company.organisation,
@@ -368,7 +368,7 @@ def accelerator_set_health(
     device = Accelerator.objects.select_for_update().get(pk=accelerator.pk)
     if device.health == health:
         return []
-    now = timezone.now()
+    now = clock.now()
     before = {"health": device.health}
     DeviceOutage.objects.filter(accelerator=device, ended_at__isnull=True).update(ended_at=now)
     if health != Accelerator.Health.HEALTHY:
@@ -395,7 +395,7 @@ def accelerator_set_health(
 
 def lease_end(*, lease_ids, at=None) -> int:
     return Lease.objects.filter(pk__in=list(lease_ids), ended_at__isnull=True).update(
-        ended_at=at or timezone.now()
+        ended_at=at or clock.now()
     )
 
 

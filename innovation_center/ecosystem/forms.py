@@ -1,9 +1,9 @@
 from django import forms
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from innovation_center.accounts.models import Organisation
+from innovation_center.core import clock
 from innovation_center.ecosystem.models import (
     Company,
     Engagement,
@@ -132,7 +132,7 @@ class SolutionForm(forms.ModelForm):
         data = super().clean()
         # Marking a solution launched without a date means it launched today.
         if data.get("status") == Solution.Status.LAUNCHED and not data.get("launched_on"):
-            data["launched_on"] = timezone.localdate()
+            data["launched_on"] = clock.today()
         return data
 
 

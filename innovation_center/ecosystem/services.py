@@ -10,12 +10,12 @@ from collections.abc import Iterable, Sequence
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from innovation_center.accounts.models import Organisation
 from innovation_center.accounts.services import audit_record, model_snapshot
+from innovation_center.core import clock
 from innovation_center.core.errors import ApplicationError
 from innovation_center.ecosystem.models import (
     Company,
@@ -76,7 +76,7 @@ def company_create(*, actor, fields: dict) -> Company:
     )
     company = Company(organisation=organisation, **data)
     if not company.applied_on and company.status == Company.Status.APPLIED:
-        company.applied_on = timezone.localdate()
+        company.applied_on = clock.today()
     _validated(company)
     company.save()
     audit_record(
@@ -125,7 +125,7 @@ def _company_transition(
     with transaction.atomic():
         before = model_snapshot(Company.objects.get(pk=company.pk))
         changed = Company.objects.filter(pk=company.pk, status__in=allowed).update(
-            status=to, updated_at=timezone.now(), **extra
+            status=to, updated_at=clock.now(), **extra
         )
         if changed != 1:
             current = Company.objects.filter(pk=company.pk).values_list("status", flat=True).first()
@@ -157,7 +157,7 @@ def company_admit(*, company: Company, actor) -> Company:
         to=Company.Status.ADMITTED,
         action="admit",
         refused=_("%(name)s cannot be admitted: it is %(status)s, not applied."),
-        admitted_on=timezone.localdate(),
+        admitted_on=clock.today(),
     )
 
 
@@ -182,7 +182,7 @@ def company_graduate(*, company: Company, actor) -> Company:
         to=Company.Status.GRADUATED,
         action="graduate",
         refused=_("%(name)s cannot graduate: it is %(status)s, not admitted or incubating."),
-        graduated_on=timezone.localdate(),
+        graduated_on=clock.today(),
     )
 
 
@@ -200,7 +200,7 @@ def company_exit(*, company: Company, actor, reason: str) -> Company:
         to=Company.Status.EXITED,
         action="exit",
         refused=_("%(name)s cannot exit: it is already %(status)s."),
-        exited_on=timezone.localdate(),
+        exited_on=clock.today(),
         exit_reason=reason,
     )
 
@@ -233,7 +233,7 @@ def companies_import(*, actor, rows: Iterable[dict]) -> list[Company]:
 @transaction.atomic
 def engagement_create(*, actor, company: Company, fields: dict) -> Engagement:
     """A new engagement at the first lifecycle stage, its first move recorded."""
-    now = timezone.now()
+    now = clock.now()
     engagement = Engagement(
         company=company,
         stage=LifecycleStage.SCENARIO_ANALYSIS,
@@ -292,7 +292,7 @@ def engagement_advance(*, engagement: Engagement, actor, note: str = "") -> Enga
         raise ApplicationError(
             _("“%(title)s” is at the last stage already.") % {"title": engagement.title}
         )
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
         changed = Engagement.objects.filter(pk=engagement.pk, stage=old).update(
             stage=following, stage_changed_at=now, updated_at=now
@@ -337,7 +337,7 @@ def _solution_snapshot(solution: Solution) -> dict:
 def solution_create(*, actor, fields: dict, companies: Iterable[Company]) -> Solution:
     solution = Solution(**{k: v for k, v in fields.items() if k in SOLUTION_EDITABLE})
     if solution.status == Solution.Status.LAUNCHED and not solution.launched_on:
-        solution.launched_on = timezone.localdate()
+        solution.launched_on = clock.today()
     _validated(solution)
     solution.save()
     solution.companies.set(list(companies))
@@ -362,7 +362,7 @@ def solution_update(
         if name in SOLUTION_EDITABLE:
             setattr(solution, name, value)
     if solution.status == Solution.Status.LAUNCHED and not solution.launched_on:
-        solution.launched_on = timezone.localdate()
+        solution.launched_on = clock.today()
     if solution.status != Solution.Status.LAUNCHED:
         solution.is_published = False
     _validated(solution)
@@ -386,7 +386,7 @@ def solution_publish(*, solution: Solution, actor, published: bool = True) -> So
         qs = Solution.objects.filter(pk=solution.pk, is_published=not published)
         if published:
             qs = qs.filter(status=Solution.Status.LAUNCHED)
-        changed = qs.update(is_published=published, updated_at=timezone.now())
+        changed = qs.update(is_published=published, updated_at=clock.now())
         if changed != 1:
             solution.refresh_from_db()
             if published and solution.status != Solution.Status.LAUNCHED:

@@ -15,13 +15,13 @@ from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from innovation_center.accounts.models import Membership
 from innovation_center.compute import scheduler
 from innovation_center.compute.models import Allocation, Lease
 from innovation_center.compute.selectors import Balance, allocation_balances, allocation_list
+from innovation_center.core import clock
 from innovation_center.core.scoping import scoped_queryset, viewer_for
 from innovation_center.evaluation.models import (
     Dataset,
@@ -91,7 +91,7 @@ def company_allocations(*, user, company) -> list[Allocation]:
 
 
 def active_allocations(*, user, company) -> QuerySet:
-    today = timezone.localdate()
+    today = clock.today()
     return allocation_list(user=user, status=Allocation.Status.ACTIVE).filter(
         company=company, starts_on__lte=today, ends_on__gt=today
     )
@@ -209,7 +209,7 @@ def job_queue_info(*, job: EvaluationJob) -> QueueInfo | None:
     starts_at = scheduler.estimated_start(job=job)
     if starts_at is None:
         return QueueInfo(position, None, None, False)
-    seconds = (starts_at - timezone.now()).total_seconds()
+    seconds = (starts_at - clock.now()).total_seconds()
     minutes = max(1, round(seconds / 60))
     return QueueInfo(position, starts_at, minutes, seconds < 30)
 

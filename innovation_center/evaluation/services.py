@@ -20,7 +20,6 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from innovation_center import kernel
@@ -28,6 +27,7 @@ from innovation_center.accounts.services import audit_record
 from innovation_center.compute import ledger
 from innovation_center.compute.models import Accelerator, Allocation, Lease
 from innovation_center.compute.selectors import allocation_balance
+from innovation_center.core import clock
 from innovation_center.core.errors import ApplicationError
 from innovation_center.evaluation import runtime
 from innovation_center.evaluation.models import (
@@ -185,7 +185,7 @@ def job_estimate(
             _("Choose one of your allocations."),
             field_errors={"allocation": [_("Choose one of your allocations.")]},
         )
-    today = timezone.localdate()
+    today = clock.today()
     if allocation.status != Allocation.Status.ACTIVE or not (
         allocation.starts_on <= today < allocation.ends_on
     ):
@@ -329,7 +329,7 @@ def _end_leases(job_id: int, at: dt.datetime) -> int:
 def job_cancel(*, job: EvaluationJob, actor) -> EvaluationJob:
     """Cancel: a queued or not yet started job ends now with its whole reserve refunded; a
     running one stops at the next shard boundary and is charged for the shards it ran."""
-    now = timezone.now()
+    now = clock.now()
     if job.status in EvaluationJob.FINISHED:
         raise ApplicationError(_("This job has already finished."), code="finished")
     for status in (EvaluationJob.Status.QUEUED, EvaluationJob.Status.SCHEDULED):
@@ -355,7 +355,7 @@ def job_start(*, job_id: int) -> list[int] | None:
 
     Returns the indices of shards still to run, or None when there is nothing to do.
     """
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
         job = EvaluationJob.objects.select_for_update().filter(pk=job_id).first()
         if (
@@ -427,7 +427,7 @@ def shard_execute(*, job_id: int, index: int, worker: str = "") -> str:
 
     Returns what happened: done, skipped, cancelled or failed.
     """
-    now = timezone.now()
+    now = clock.now()
     shard = JobShard.objects.select_related("job__model", "job__dataset").get(
         job_id=job_id, index=index
     )
@@ -490,7 +490,7 @@ def shard_execute(*, job_id: int, index: int, worker: str = "") -> str:
             failed_devices=failed,
             error_code=error.code,
             error_message=runtime.kernel_error_text(error),
-            finished_at=timezone.now(),
+            finished_at=clock.now(),
         )
         _finish_when_complete(job_id)
         return "failed"
@@ -499,11 +499,11 @@ def shard_execute(*, job_id: int, index: int, worker: str = "") -> str:
         result=result.to_dict(),
         failed_devices=failed,
         accelerator=Accelerator.objects.filter(name=result.device_id).values("pk")[:1],
-        finished_at=timezone.now(),
+        finished_at=clock.now(),
     )
     if done:
         EvaluationJob.objects.filter(pk=job_id).update(
-            shards_done=F("shards_done") + 1, heartbeat_at=timezone.now()
+            shards_done=F("shards_done") + 1, heartbeat_at=clock.now()
         )
     _finish_when_complete(job_id)
     return "done"
@@ -522,7 +522,7 @@ def job_finish(*, job_id: int) -> str | None:
     Safe to call any number of times, from any worker: the first call that finds every shard
     settled does the work under a row lock; the others return the status it set.
     """
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
         job = (
             EvaluationJob.objects.select_for_update(of=("self",))
@@ -589,7 +589,7 @@ def job_finish(*, job_id: int) -> str | None:
 
 def jobs_stale(*, now: dt.datetime | None = None) -> list[int]:
     """Scheduled or running jobs whose worker has gone quiet: to be dispatched again."""
-    now = now or timezone.now()
+    now = now or clock.now()
     stale = now - dt.timedelta(seconds=settings.JOB_STALE_SECONDS)
     from django.db.models import Q
 

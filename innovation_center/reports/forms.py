@@ -1,8 +1,9 @@
 import datetime as dt
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from innovation_center.core import clock
 
 
 def parse_month(value: str) -> tuple[int, int]:
@@ -12,7 +13,7 @@ def parse_month(value: str) -> tuple[int, int]:
         dt.date(year, month, 1)
     except (ValueError, AttributeError):
         raise ValueError(_("Write the month as YYYY-MM, for example 2026-10.")) from None
-    today = timezone.localdate()
+    today = clock.today()
     if (year, month) > (today.year, today.month):
         raise ValueError(_("Choose this month or an earlier one."))
     return year, month

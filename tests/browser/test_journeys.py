@@ -11,6 +11,7 @@ from django.utils import timezone
 from innovation_center.accounts.models import Membership
 from innovation_center.compute.models import AllocationRequest, Lease
 from innovation_center.compute.services import allocation_request_create
+from innovation_center.core import clock
 from innovation_center.ecosystem.models import Company
 from innovation_center.talent.models import Course, Program
 from tests import factories
@@ -29,8 +30,8 @@ def test_staff_admits_a_company_and_approves_its_compute_request(page, live_serv
         actor=owner,
         hours=Decimal("500"),
         device_cap=2,
-        starts_on=dt.date.today(),
-        ends_on=dt.date.today() + dt.timedelta(days=60),
+        starts_on=clock.today(),
+        ends_on=clock.today() + dt.timedelta(days=60),
         purpose="Fine-tune a steel defect detector",
         accelerator_type=factories.accelerator_type(),
     )

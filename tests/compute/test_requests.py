@@ -7,6 +7,7 @@ from innovation_center.accounts.models import AuditEvent, Membership
 from innovation_center.compute import services
 from innovation_center.compute.models import Allocation, AllocationRequest
 from innovation_center.compute.selectors import allocation_balance, review_queue
+from innovation_center.core import clock
 from innovation_center.core.errors import ApplicationError
 from tests import factories
 
@@ -34,8 +35,8 @@ def new_request(company, owner, **overrides):
         "actor": owner,
         "hours": Decimal("500"),
         "device_cap": 4,
-        "starts_on": dt.date.today(),
-        "ends_on": dt.date.today() + dt.timedelta(days=90),
+        "starts_on": clock.today(),
+        "ends_on": clock.today() + dt.timedelta(days=90),
         "purpose": "Fine-tune a defect detector",
         "accelerator_type": factories.accelerator_type(),
     }
@@ -97,7 +98,7 @@ def test_it_requires_a_reason_to_reject_and_changes_nothing_without_one(company,
 
 def test_it_refuses_a_period_that_ends_before_it_starts(company, owner):
     with pytest.raises(ApplicationError) as error:
-        new_request(company, owner, ends_on=dt.date.today() - dt.timedelta(days=1))
+        new_request(company, owner, ends_on=clock.today() - dt.timedelta(days=1))
     assert "ends_on" in error.value.field_errors
     assert not AllocationRequest.objects.exists()
 
@@ -134,7 +135,7 @@ def test_it_refuses_a_change_request_for_another_company_allocation(company, own
 
 def test_it_ranks_waiting_requests_by_what_companies_already_got(owner, company, reviewer):
     rich = factories.company()
-    factories.allocation(rich, hours="5000", starts_on=dt.date.today())
+    factories.allocation(rich, hours="5000", starts_on=clock.today())
     rich_owner = factories.member(rich.organisation, Membership.Role.COMPANY_OWNER)
     first = new_request(rich, rich_owner)
     second = new_request(company, owner)

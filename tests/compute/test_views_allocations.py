@@ -10,6 +10,7 @@ from django.utils import timezone
 from innovation_center.accounts.models import Membership
 from innovation_center.compute import ledger, services
 from innovation_center.compute.models import Allocation, AllocationRequest, Lease
+from innovation_center.core import clock
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +29,7 @@ def grant(company):
 
 
 def change_form(**overrides):
-    today = dt.date.today()
+    today = clock.today()
     data = {
         "kind": "renewal",
         "hours": "50",
@@ -162,7 +163,7 @@ def test_it_refuses_a_change_request_by_a_member(client, grant, member):
 
 def test_it_shows_a_bad_period_next_to_the_field(client, grant, owner):
     client.force_login(owner)
-    today = dt.date.today().isoformat()
+    today = clock.today().isoformat()
     response = client.post(
         reverse("compute:allocation_change", args=[grant.pk]),
         change_form(starts_on=today, ends_on=today),
@@ -178,8 +179,8 @@ def test_it_shows_who_decided_what_in_the_history(client, company, owner, review
         actor=owner,
         hours=Decimal("80"),
         device_cap=2,
-        starts_on=dt.date.today(),
-        ends_on=dt.date.today() + dt.timedelta(days=30),
+        starts_on=clock.today(),
+        ends_on=clock.today() + dt.timedelta(days=30),
         purpose="Detector",
         site=factories.site(),
     )

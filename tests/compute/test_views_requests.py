@@ -10,6 +10,7 @@ from innovation_center.accounts.models import Membership
 from innovation_center.compute import services
 from innovation_center.compute.models import Allocation, AllocationRequest
 from innovation_center.compute.selectors import allocation_balance
+from innovation_center.core import clock
 from innovation_center.ecosystem.models import Company
 from tests import factories
 
@@ -31,15 +32,15 @@ def pending(company, owner):
         actor=owner,
         hours=Decimal("500"),
         device_cap=4,
-        starts_on=dt.date.today(),
-        ends_on=dt.date.today() + dt.timedelta(days=90),
+        starts_on=clock.today(),
+        ends_on=clock.today() + dt.timedelta(days=90),
         purpose="Fine-tune a defect detector",
         accelerator_type=factories.accelerator_type(),
     )
 
 
 def request_form(**overrides):
-    today = dt.date.today()
+    today = clock.today()
     data = {
         "company": getattr(Company.objects.filter(legal_name="Optics Vision").first(), "pk", ""),
         "accelerator_type": factories.accelerator_type().pk,
@@ -117,8 +118,8 @@ def test_it_lists_only_the_companys_own_requests(client, pending, outsider):
         actor=outsider,
         hours=Decimal("77"),
         device_cap=1,
-        starts_on=dt.date.today(),
-        ends_on=dt.date.today() + dt.timedelta(days=9),
+        starts_on=clock.today(),
+        ends_on=clock.today() + dt.timedelta(days=9),
         purpose="Secret plan",
         site=factories.site(),
     )
@@ -192,7 +193,7 @@ def test_it_creates_a_request_from_the_form(client, owner, company):
 
 def test_it_shows_the_services_refusal_next_to_the_field(client, owner):
     client.force_login(owner)
-    today = dt.date.today().isoformat()
+    today = clock.today().isoformat()
     response = client.post(
         reverse("compute:request_create"), request_form(starts_on=today, ends_on=today)
     )
@@ -312,7 +313,7 @@ def test_it_says_when_the_request_was_already_decided(client, pending, reviewer)
 def test_it_keeps_the_request_list_queries_constant(
     client, reviewer, company, owner, django_assert_max_num_queries
 ):
-    today = dt.date.today()
+    today = clock.today()
     AllocationRequest.objects.bulk_create(
         AllocationRequest(
             company=company,
@@ -335,7 +336,7 @@ def test_it_keeps_the_request_list_queries_constant(
 def test_it_keeps_the_review_queue_queries_constant(
     client, reviewer, company, owner, django_assert_max_num_queries
 ):
-    today = dt.date.today()
+    today = clock.today()
     AllocationRequest.objects.bulk_create(
         AllocationRequest(
             company=company,

@@ -25,7 +25,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+
+from innovation_center.core import clock
 
 SITES = [("bench-wuhan", "Wuhan"), ("bench-shenzhen", "Shenzhen"), ("bench-xian", "Xi'an")]
 TYPES = ["bench-h200", "bench-910b", "bench-mi300"]
@@ -172,7 +173,7 @@ def _seed_cluster(rng: random.Random, *, devices: int, jobs: int) -> dict:
         ]
     )
     companies = list(Company.objects.order_by("id"))
-    today = timezone.localdate()
+    today = clock.today()
     allocations = []
     for company in companies:
         for _n in range(rng.choice([1, 1, 2])):
@@ -271,7 +272,7 @@ def _run(cluster: dict, rng: random.Random, *, jobs: int, share: float) -> dict:
     from innovation_center.evaluation.models import EvaluationJob
 
     _create_jobs(cluster, rng, jobs=jobs)
-    clock = timezone.now()
+    moment = clock.now()
     placed = rounds = idle_rounds = 0
     seconds_in_rounds = 0.0
     queries: list[int] = []
@@ -279,12 +280,12 @@ def _run(cluster: dict, rng: random.Random, *, jobs: int, share: float) -> dict:
     while placed < jobs:
         with CaptureQueriesContext(connection) as captured:
             round_started = time.perf_counter()
-            placements = schedule_round(now=clock)
+            placements = schedule_round(now=moment)
             seconds_in_rounds += time.perf_counter() - round_started
         rounds += 1
         queries.append(len(captured.captured_queries))
         placed += len(placements)
-        clock += ROUND_STEP
+        moment += ROUND_STEP
         running = list(
             Lease.objects.filter(ended_at__isnull=True).values_list("job_id", flat=True).distinct()
         )
@@ -297,9 +298,11 @@ def _run(cluster: dict, rng: random.Random, *, jobs: int, share: float) -> dict:
         rng.shuffle(running)
         finishing = running[: max(1, round(len(running) * share))] if running else []
         if finishing:
-            Lease.objects.filter(job_id__in=finishing, ended_at__isnull=True).update(ended_at=clock)
+            Lease.objects.filter(job_id__in=finishing, ended_at__isnull=True).update(
+                ended_at=moment
+            )
             EvaluationJob.objects.filter(pk__in=finishing).update(
-                status=EvaluationJob.Status.SUCCEEDED, finished_at=clock
+                status=EvaluationJob.Status.SUCCEEDED, finished_at=moment
             )
     per_second = round(placed / seconds_in_rounds, 1) if seconds_in_rounds else None
     return {
@@ -319,7 +322,7 @@ def _double_booked_devices() -> int:
     """Devices with two leases whose periods overlap (an open lease runs to infinity)."""
     from innovation_center.compute.models import Lease
 
-    far = timezone.now() + dt.timedelta(days=36500)
+    far = clock.now() + dt.timedelta(days=36500)
     overlapping = Lease.objects.filter(
         accelerator_id=OuterRef("accelerator_id"),
         started_at__lt=_coalesce_end(OuterRef("ended_at"), far),
