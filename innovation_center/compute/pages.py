@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from innovation_center.accounts.models import AuditEvent, Membership
 from innovation_center.compute.models import Accelerator, Allocation, AllocationRequest, Lease
 from innovation_center.compute.selectors import UtilizationRow, utilization_for_month
+from innovation_center.core import clock
 from innovation_center.core.scoping import scoped_queryset, viewer_for
 
 PALETTE = ["#c8102e", "#0b5cad", "#1a7f37", "#9a6700", "#6f42c1", "#00838f", "#d4500f", "#5b6776"]
@@ -123,6 +124,7 @@ class ChartPoint:
     percent: float
     busy_hours: float
     available_hours: float
+    so_far: bool = False  # the month has not ended: drawn apart, never held to the target
 
 
 @dataclass
@@ -149,11 +151,15 @@ class Chart:
     x_labels: list[tuple[float, str]]
     series: list[ChartSeries]
     below_reference: list[str]
+    # The label of the month still running, if the chart shows one.
+    month_so_far: str = ""
 
 
-def months_utilization(months: list[tuple[int, int]]) -> list:
-    """`utilization_for_month` of each month, oldest first (exact, nothing cached)."""
-    return [utilization_for_month(year=year, month=month) for year, month in months]
+def months_utilization(months: list[tuple[int, int]], *, now=None) -> list:
+    """`utilization_for_month` of each month, oldest first (exact, nothing cached), all
+    measured at the same moment."""
+    now = now or clock.now()
+    return [utilization_for_month(year=year, month=month, now=now) for year, month in months]
 
 
 def utilization_by_site(results: list) -> dict:
@@ -168,8 +174,19 @@ def utilization_by_site(results: list) -> dict:
 LEGEND_COLUMNS = 3
 
 
-def utilization_chart(months: list[tuple[int, int]], by_site: dict, *, width: int = 760) -> Chart:
-    """Coordinates of a line chart of monthly utilization per site, 0–100%, 90% marked."""
+def utilization_chart(
+    months: list[tuple[int, int]],
+    by_site: dict,
+    *,
+    complete: list[bool] | None = None,
+    width: int = 760,
+) -> Chart:
+    """Coordinates of a line chart of monthly utilization per site, 0–100%, 90% marked.
+
+    A month that has not ended (`complete` False) is drawn as an open point outside the line
+    and is left out of the comparison with the target: its figure is only "so far".
+    """
+    complete = complete if complete is not None else [True] * len(months)
     legend_rows = max(1, -(-len(by_site) // LEGEND_COLUMNS))
     left, right, top, bottom = 52, width - 16, 16, 256
     height = bottom + 34 + 18 * legend_rows
@@ -183,6 +200,7 @@ def utilization_chart(months: list[tuple[int, int]], by_site: dict, *, width: in
         (round(left + (i + 0.5) * step, 1), f"{year}-{month:02d}")
         for i, (year, month) in enumerate(months)
     ]
+    so_far = [not done for done in complete]
     series = []
     below = set()
     legend_step = plot_w / LEGEND_COLUMNS
@@ -194,13 +212,14 @@ def utilization_chart(months: list[tuple[int, int]], by_site: dict, *, width: in
             legend_y=bottom + 40 + 18 * (n // LEGEND_COLUMNS),
         )
         segment: list[str] = []
-        for (x, month_label), row in zip(x_labels, rows, strict=True):
-            if row is None or row.utilization is None:
+        for (x, month_label), row, running in zip(x_labels, rows, so_far, strict=True):
+            if row is None or row.utilization is None or running:
                 if segment:
                     line.segments.append(" ".join(segment))
                 segment = []
+            if row is None or row.utilization is None:
                 continue
-            if row.utilization < REFERENCE:
+            if row.utilization < REFERENCE and not running:
                 below.add(label)
             point = ChartPoint(
                 x=x,
@@ -209,9 +228,11 @@ def utilization_chart(months: list[tuple[int, int]], by_site: dict, *, width: in
                 percent=row.utilization * 100,
                 busy_hours=row.busy_hours,
                 available_hours=row.available_hours,
+                so_far=running,
             )
             line.points.append(point)
-            segment.append(f"{point.x},{point.y}")
+            if not running:
+                segment.append(f"{point.x},{point.y}")
         if segment:
             line.segments.append(" ".join(segment))
         series.append(line)
@@ -227,4 +248,7 @@ def utilization_chart(months: list[tuple[int, int]], by_site: dict, *, width: in
         x_labels=x_labels,
         series=series,
         below_reference=sorted(below),
+        month_so_far=next(
+            (label for (_x, label), running in zip(x_labels, so_far, strict=True) if running), ""
+        ),
     )

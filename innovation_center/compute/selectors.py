@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from django.db.models import Case, DecimalField, F, Q, Sum, When
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from innovation_center.compute.ledger import exact_hours
 from innovation_center.compute.models import (
@@ -23,6 +22,7 @@ from innovation_center.compute.models import (
     LedgerEntry,
     Site,
 )
+from innovation_center.core import clock
 from innovation_center.core.scoping import scoped_queryset
 
 ZERO = Decimal("0")
@@ -69,24 +69,6 @@ def allocation_list(*, user, status: str | None = None):
     if status:
         qs = qs.filter(status=status)
     return qs
-
-
-def month_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
-    tz = timezone.get_current_timezone()
-    start = dt.datetime(year, month, 1, tzinfo=tz)
-    end = dt.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=tz)
-    return start, end
-
-
-def past_months(count: int, *, today: dt.date | None = None) -> list[tuple[int, int]]:
-    """The `count` full calendar months before the current one, oldest first."""
-    today = today or timezone.localdate()
-    year, month = today.year, today.month
-    months = []
-    for _ in range(count):
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-        months.append((year, month))
-    return months[::-1]
 
 
 def _clip(start, end, lo, hi) -> tuple:
@@ -141,6 +123,10 @@ class MonthUtilization:
     by_site: list[UtilizationRow]
     by_type: list[UtilizationRow]
     by_company: list[UtilizationRow]
+    # False while the month runs: its figures are "so far", up to `until`, and are never
+    # compared with the monthly target as if the month were over.
+    complete: bool = True
+    until: dt.datetime | None = None
 
 
 def utilization_for_month(
@@ -152,8 +138,9 @@ def utilization_for_month(
     that falls inside a device's outage is not counted, so a draining device cannot push a
     figure above 100%. Runs a fixed number of queries.
     """
-    now = now or timezone.now()
-    start, end = month_bounds(year, month)
+    now = now or clock.now()
+    start, end = clock.month_bounds(year, month)
+    complete = end <= now
     end = min(end, max(now, start))
     span = (end - start).total_seconds()
     devices = list(Accelerator.objects.values_list("id", "site_id", "accelerator_type_id"))
@@ -216,6 +203,8 @@ def utilization_for_month(
         sorted(by_site.values(), key=lambda r: r.label),
         sorted(by_type.values(), key=lambda r: r.label),
         by_company,
+        complete=complete,
+        until=end,
     )
 
 
@@ -241,7 +230,7 @@ def queue_waits(*, year: int, month: int) -> dict:
     """Waits between submission and binding for jobs bound in the month, in seconds."""
     from innovation_center.evaluation.models import EvaluationJob
 
-    start, end = month_bounds(year, month)
+    start, end = clock.month_bounds(year, month)
     waits = [
         (scheduled - created).total_seconds()
         for created, scheduled in EvaluationJob.objects.filter(
@@ -258,7 +247,7 @@ def queue_waits(*, year: int, month: int) -> dict:
 
 def unmet_demand(*, year: int, month: int) -> dict:
     """Hours asked for minus hours granted, for requests whose period starts in the month."""
-    start, end = month_bounds(year, month)
+    start, end = clock.month_bounds(year, month)
     hours_field = DecimalField(max_digits=14, decimal_places=2)
     totals = AllocationRequest.objects.filter(
         starts_on__gte=start.date(), starts_on__lt=end.date()
@@ -304,7 +293,7 @@ def review_queue(*, now: dt.datetime | None = None) -> list[RankedRequest]:
     Free hours in a period = device-hours of the matching devices in service over the period
     minus hours already granted to allocations overlapping it (prorated by overlap).
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     pending = list(
         AllocationRequest.objects.filter(status=AllocationRequest.Status.PENDING).select_related(
             "company", "accelerator_type", "site", "allocation", "requested_by"

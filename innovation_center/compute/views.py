@@ -39,6 +39,7 @@ from innovation_center.compute.models import (
     Lease,
     LedgerEntry,
 )
+from innovation_center.core import clock
 from innovation_center.core.errors import ApplicationError
 from innovation_center.core.forms import apply_service_errors, query_without
 from innovation_center.core.pagination import paginate
@@ -489,7 +490,7 @@ def device_health(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 def overview(request: HttpRequest) -> HttpResponse:
-    default = selectors.past_months(1)[0]
+    default = clock.past_months(1)[0]
     form = MonthForm(
         request.GET if request.GET.get("month") else None,
         initial={"month": f"{default[0]}-{default[1]:02d}"},
@@ -497,8 +498,9 @@ def overview(request: HttpRequest) -> HttpResponse:
     chosen = (form.cleaned_data["month"] if form.is_bound and form.is_valid() else None) or default
     year, month = chosen
     # The chart's twelve months end with the chosen one, whose figures fill the tables.
-    months = _twelve_months_to(year, month)
-    results = pages.months_utilization(months)
+    months = clock.months_to((year, month), 12)
+    now = clock.now()
+    results = pages.months_utilization(months, now=now)
     utilization = results[-1]
     waits = selectors.queue_waits(year=year, month=month)
     context = {
@@ -512,15 +514,12 @@ def overview(request: HttpRequest) -> HttpResponse:
         "wait_median": pages.duration_text(waits["median_seconds"]),
         "wait_p95": pages.duration_text(waits["p95_seconds"]),
         "demand": selectors.unmet_demand(year=year, month=month),
-        "chart": pages.utilization_chart(months, pages.utilization_by_site(results)),
+        "utilization": utilization,
+        "chart": pages.utilization_chart(
+            months,
+            pages.utilization_by_site(results),
+            complete=[result.complete for result in results],
+        ),
     }
     template = "compute/_overview_body.html" if request.htmx else "compute/overview.html"
     return render(request, template, context)
-
-
-def _twelve_months_to(year: int, month: int) -> list[tuple[int, int]]:
-    months = []
-    for _n in range(12):
-        months.append((year, month))
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return months[::-1]

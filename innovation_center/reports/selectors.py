@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Sum
-from django.utils import timezone
 
 from innovation_center.compute import selectors as compute
 from innovation_center.compute.models import Allocation
+from innovation_center.core import clock
 from innovation_center.ecosystem.models import (
     Company,
     Engagement,
@@ -121,14 +121,18 @@ def _overlap_fraction(start: dt.date, end: dt.date, lo: dt.date, hi: dt.date) ->
     return max(overlap, 0) / days if days > 0 else 0.0
 
 
-def monthly_report(*, year: int, month: int) -> dict:
+def monthly_report(*, year: int, month: int, now: dt.datetime | None = None) -> dict:
     """Everything of one month: utilization, hours per company, jobs, companies and stage
-    moves, solutions launched, courses and students logged."""
+    moves, solutions launched, courses and students logged.
+
+    A month that has not ended is reported so far (`complete` False, figures up to `until`).
+    """
     from django.utils.translation import gettext as _
 
-    start, end = compute.month_bounds(year, month)
+    now = now or clock.now()
+    start, end = clock.month_bounds(year, month)
     first, last = start.date(), end.date()
-    utilization = compute.utilization_for_month(year=year, month=month)
+    utilization = compute.utilization_for_month(year=year, month=month, now=now)
 
     def pct(row):
         return None if row.utilization is None else round(row.utilization * 100, 2)
@@ -274,5 +278,20 @@ def monthly_report(*, year: int, month: int) -> dict:
         "month": month,
         "utilization": utilization,
         "sections": sections,
-        "generated_at": timezone.now(),
+        "complete": utilization.complete,
+        "until": utilization.until,
+        "generated_at": now,
+    }
+
+
+def monthly_report_title(report: dict) -> str:
+    """The report's title; a month still running says it is reported so far."""
+    from django.utils.translation import gettext as _
+
+    month = f"{report['year']}-{report['month']:02d}"
+    if report["complete"]:
+        return _("Innovation Center monthly report %(month)s") % {"month": month}
+    return _("Innovation Center monthly report %(month)s, so far (up to %(until)s)") % {
+        "month": month,
+        "until": clock.local(report["until"]).strftime("%Y-%m-%d %H:%M"),
     }

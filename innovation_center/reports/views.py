@@ -3,11 +3,10 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from innovation_center.compute import pages as compute_pages
 from innovation_center.compute import selectors as compute
+from innovation_center.core import clock
 from innovation_center.core.permissions import staff_required
 from innovation_center.reports import charts, exports, selectors
 from innovation_center.reports.forms import MonthForm
@@ -20,9 +19,10 @@ def _link(name: str, query: str = "") -> str:
 @staff_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The center on one screen: every figure live, and linked to the list behind it."""
-    today = timezone.localdate()
-    months = compute.past_months(11) + [(today.year, today.month)]
-    results = compute_pages.months_utilization(months)
+    now = clock.now()
+    today = clock.today(at=now)
+    months = clock.months_to(clock.this_month(at=now), 12)
+    results = compute_pages.months_utilization(months, now=now)
     this_month = results[-1]
     waits = compute.queue_waits(year=today.year, month=today.month)
     jobs = selectors.jobs_by_status()
@@ -44,7 +44,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "wait_median": compute_pages.duration_text(waits["median_seconds"]),
         "demand": compute.unmet_demand(year=today.year, month=today.month),
         "chart": compute_pages.utilization_chart(
-            months, compute_pages.utilization_by_site(results)
+            months,
+            compute_pages.utilization_by_site(results),
+            complete=[result.complete for result in results],
         ),
         "hours_chart": charts.bar_chart(
             [
@@ -72,11 +74,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @staff_required
 def monthly(request: HttpRequest) -> HttpResponse:
     """The monthly report: prints cleanly, downloads as CSV and XLSX."""
-    default = compute.past_months(1)[0]
+    default = clock.past_months(1)[0]
     form = MonthForm(request.GET if request.GET.get("month") else None)
     year, month = form.cleaned_data["month"] if form.is_bound and form.is_valid() else default
     report = selectors.monthly_report(year=year, month=month)
-    title = _("Innovation Center monthly report %(month)s") % {"month": f"{year}-{month:02d}"}
+    title = selectors.monthly_report_title(report)
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
         if fmt == "csv":

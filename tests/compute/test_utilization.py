@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from innovation_center.compute.models import DeviceOutage, Lease
@@ -117,3 +118,36 @@ def test_it_computes_queue_waits_and_unmet_demand():
         120,
         50,
     )
+
+
+def test_it_splits_a_lease_at_the_local_midnight_that_ends_the_month():
+    """The center's month is Shanghai's: 23:00–01:00 local on New Year's Eve is one hour in
+    each year, though in UTC (15:00–17:00 on 31 December) it lies wholly in the old one."""
+    device = factories.accelerator()
+    grant = factories.allocation(factories.company())
+    utc = dt.UTC
+    lease(
+        device,
+        grant,
+        dt.datetime(2026, 12, 31, 15, tzinfo=utc),
+        dt.datetime(2026, 12, 31, 17, tzinfo=utc),
+    )
+    with time_machine.travel(dt.datetime(2027, 2, 10, tzinfo=utc), tick=False):
+        december = utilization_for_month(year=2026, month=12)
+        january = utilization_for_month(year=2027, month=1)
+    assert december.total.busy_seconds == 3600
+    assert january.total.busy_seconds == 3600
+    assert december.complete and january.complete
+
+
+def test_it_measures_a_month_still_running_up_to_now_and_says_so():
+    device = factories.accelerator()
+    grant = factories.allocation(factories.company())
+    # 1 March 00:00 in Shanghai is 28 February 16:00 UTC.
+    lease(device, grant, at(2027, 3, 1, 0), at(2027, 3, 1, 6))
+    now = dt.datetime(2027, 2, 28, 22, tzinfo=dt.UTC)  # 06:00 on 1 March in Shanghai
+    with time_machine.travel(now, tick=False):
+        march = utilization_for_month(year=2027, month=3)
+    assert not march.complete and march.until == now
+    assert march.total.available_seconds == 6 * 3600
+    assert march.total.utilization == 1.0

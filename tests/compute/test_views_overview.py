@@ -9,8 +9,7 @@ from django.urls import reverse
 
 from innovation_center.accounts.models import Membership
 from innovation_center.compute.models import AllocationRequest, DeviceOutage, Lease
-from innovation_center.compute.selectors import month_bounds, past_months
-from innovation_center.compute.views import _twelve_months_to
+from innovation_center.core.clock import month_bounds, months_to, past_months
 from innovation_center.evaluation.models import EvaluationJob
 from tests import factories
 
@@ -122,5 +121,5 @@ def test_it_draws_an_accessible_chart_of_twelve_months(client, staff, busy_month
 
 
 def test_it_counts_twelve_months_back_across_a_year():
-    months = _twelve_months_to(2025, 2)
+    months = months_to((2025, 2), 12)
     assert months[0] == (2024, 3) and months[-1] == (2025, 2) and len(months) == 12

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.translation import gettext as _
 
 from innovation_center.reports import exports, selectors
 from innovation_center.reports.forms import parse_month
@@ -24,7 +23,7 @@ class Command(BaseCommand):
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
         report = selectors.monthly_report(year=year, month=number)
-        title = _("Innovation Center monthly report %(month)s") % {"month": f"{year}-{number:02d}"}
+        title = selectors.monthly_report_title(report)
         stem = folder / f"monthly-report-{year}-{number:02d}"
         csv_path, xlsx_path = stem.with_suffix(".csv"), stem.with_suffix(".xlsx")
         csv_path.write_bytes(exports.report_csv(title=title, sections=report["sections"]))
