@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "innovation_center.compute",
     "innovation_center.evaluation",
     "innovation_center.reports",
+    "innovation_center.demo",
 ]
 
 MIDDLEWARE = [

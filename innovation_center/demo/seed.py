@@ -22,6 +22,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from innovation_center.accounts.models import Membership, Organisation
@@ -35,9 +36,11 @@ from innovation_center.compute.models import (
     LedgerEntry,
     Site,
 )
-from innovation_center.compute.selectors import month_bounds
-from innovation_center.core import demo_data as data
+from innovation_center.compute.services import allocations_advance
+from innovation_center.core import clock
 from innovation_center.core.uscc import ALPHABET, check_character
+from innovation_center.demo import data
+from innovation_center.demo.models import DemoSeed
 from innovation_center.ecosystem.models import (
     Company,
     Engagement,
@@ -109,25 +112,35 @@ def demo_row_counts() -> dict[str, int]:
 
 
 @transaction.atomic
-def demo_seed(*, today: dt.date | None = None) -> DemoSeedResult:
-    """Create the demo center; all or nothing, and a second run creates nothing.
+def demo_seed(*, now: dt.datetime | None = None) -> DemoSeedResult:
+    """Create the demo center, or bring it up to `now`; all or nothing.
+
+    The plan is drawn for the day of the first run (the anchor, kept in `DemoSeed`), so a
+    later run finds every row by its natural key. A run on a later day than the last one
+    continues the story up to `now`: allocations renewed, started and expired on their dates,
+    pending requests moved to the coming month, and usage filled from where it stopped to the
+    last full hour. A second run on the same day writes nothing.
 
     Guarantees: every company's USCC is valid; each site's utilization is above 90 % in
-    each of the twelve full months before `today`'s month; no allocation's ledger goes
-    below zero; the demo logins of `data.DEMO_USERS` exist with `data.DEMO_PASSWORD`.
+    each of the twelve full months before now's month, and in every month since the first
+    run; no allocation's ledger goes below zero; the demo logins of `data.DEMO_USERS` exist
+    with `data.DEMO_PASSWORD`.
     """
-    today = today or timezone.localdate()
+    now = now or clock.now()
+    today = clock.today(at=now)
+    state = DemoSeed.objects.select_for_update().first()
+    anchor = state.anchor if state else (_legacy_anchor() or today)
     rng = random.Random(SEED)
     before = demo_row_counts()
 
     center = Organisation.objects.get_or_create(
         kind=Organisation.Kind.CENTER, name=data.CENTER_NAME
     )[0]
-    _seed_compute_network(today=today)
+    _seed_compute_network(today=anchor)
     _seed_datasets()
     universities, programs = _seed_universities_and_programs()
 
-    plans = _plan_companies(rng, today)
+    plans = _plan_companies(rng, anchor)
     _seed_companies(plans)
     incubating = [plan for plan in plans if plan.status == Company.Status.INCUBATING]
     owner_company, rival_company = incubating[0].company, incubating[1].company
@@ -139,25 +152,32 @@ def demo_seed(*, today: dt.date | None = None) -> DemoSeedResult:
     )
 
     contacts = _seed_company_contacts(rng, plans, demo_users=users)
-    _seed_engagements(rng, plans, today=today, staff=[users["operator"], users["admin"]])
-    _seed_solutions(rng, plans, today=today)
+    _seed_engagements(rng, plans, today=anchor, staff=[users["operator"], users["admin"]])
+    _seed_solutions(rng, plans, today=anchor)
     _seed_courses(rng, universities, programs["course"], coordinator=users["coordinator"])
     _seed_crowd_tasks(rng, universities, programs["crowd"])
     _seed_internships(rng, universities, programs["internship"], plans)
     _seed_allocations(
         rng,
         incubating,
-        today=today,
+        today=anchor,
         reviewer=users["reviewer"],
         contacts=contacts,
     )
-    # Usage runs up to now; for another `today`, up to its midnight.
-    now = (
-        timezone.now()
-        if today == timezone.localdate()
-        else dt.datetime.combine(today, dt.time(), tzinfo=timezone.get_current_timezone())
-    )
-    _seed_usage(today=today, now=now)
+    # Runs on a later day continue the story up to now; the first run of a day writes usage
+    # up to its last full hour, later runs that day find nothing to do.
+    start_of_today = dt.datetime.combine(today, dt.time(), tzinfo=clock.center_timezone())
+    seeded_until = state.usage_until if state else _legacy_usage_until(anchor)
+    if seeded_until < start_of_today:
+        until = max(seeded_until, now.replace(minute=0, second=0, microsecond=0))
+        _seed_renewals(incubating, today=today, reviewer=users["reviewer"], contacts=contacts)
+        _roll_pending_requests(today=today)
+        _seed_usage(since=seeded_until, until=until)
+        allocations_advance(today=today)
+        if state is None:
+            DemoSeed.objects.create(anchor=anchor, usage_until=until)
+        else:
+            DemoSeed.objects.filter(pk=state.pk).update(usage_until=until)
     _seed_expiries()
     _seed_portal(company=owner_company, owner=users["owner"])
 
@@ -255,8 +275,7 @@ def _seed_portal(*, company, owner) -> None:
 
 def _add_months(day: dt.date, months: int) -> dt.date:
     """The first day of the month `months` after `day`'s month."""
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
+    return clock.first_day(clock.add_months(clock.month_of(day), months))
 
 
 def _random_date(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
@@ -958,6 +977,109 @@ def _seed_allocations(rng, incubating, *, today: dt.date, reviewer, contacts: di
     LedgerEntry.objects.bulk_create(credits)
 
 
+def _legacy_anchor() -> dt.date | None:
+    """The first run's date in a database seeded before `DemoSeed` existed (else None)."""
+    created = (
+        Organisation.objects.filter(kind=Organisation.Kind.CENTER, name=data.CENTER_NAME)
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return clock.today(at=created) if created else None
+
+
+def _legacy_usage_until(anchor: dt.date) -> dt.datetime:
+    """Where synthetic usage stops: the end of the last seeded lease, or, on an empty
+    database, the start of the first of the twelve months before the anchor's."""
+    last = Lease.objects.filter(job__isnull=True).aggregate(last=Max("ended_at"))["last"]
+    if last is not None:
+        return last
+    first = clock.add_months(clock.month_of(anchor), -12)
+    return clock.month_bounds(*first)[0]
+
+
+PHASE = re.compile(r"（第(\d+)期）$")
+
+
+def _seed_renewals(incubating, *, today: dt.date, reviewer, contacts: dict) -> None:
+    """Each incubating company renews its grant when it ends, as the real ones do, so the
+    pools stay busy in every month up to the one after `today`.
+
+    A renewal continues the company's latest phase with the same pool and cap, for 3–6
+    months drawn from a generator seeded by company and phase: the same on every run.
+    """
+    horizon = _add_months(today, 2)
+    companies = [plan.company for plan in incubating]
+    latest = {}
+    for allocation in (
+        Allocation.objects.filter(company__in=companies)
+        .select_related("request", "accelerator_type", "site")
+        .order_by("ends_on", "pk")
+    ):
+        if allocation.request and PHASE.search(allocation.request.purpose):
+            latest[allocation.company_id] = allocation
+    credits = []
+    for company in companies:
+        last = latest.get(company.pk)
+        while last is not None and last.ends_on < horizon:
+            phase = int(PHASE.search(last.request.purpose)[1]) + 1
+            rng = random.Random(f"{SEED}:{company.uscc}:phase-{phase}")
+            starts_on = last.ends_on
+            ends_on = _add_months(starts_on, rng.randint(3, 6))
+            hours = _grant_hours(rng, last.device_cap, starts_on, ends_on)
+            request = AllocationRequest.objects.create(
+                company=company,
+                requested_by=contacts[company.pk],
+                reviewed_by=reviewer,
+                purpose=PHASE.sub(f"（第{phase}期）", last.request.purpose),
+                status=AllocationRequest.Status.APPROVED,
+                accelerator_type=last.accelerator_type,
+                site=last.site,
+                hours=hours,
+                granted_hours=hours,
+                device_cap=last.device_cap,
+                starts_on=starts_on,
+                ends_on=ends_on,
+                reviewed_at=_at(starts_on - dt.timedelta(days=rng.randint(3, 10)), rng),
+            )
+            last = Allocation.objects.create(
+                company=company,
+                request=request,
+                accelerator_type=request.accelerator_type,
+                site=request.site,
+                hours_granted=hours,
+                device_cap=request.device_cap,
+                starts_on=starts_on,
+                ends_on=ends_on,
+                status=_allocation_status(starts_on, ends_on, today),
+            )
+            credits.append(
+                LedgerEntry(
+                    allocation=last,
+                    kind=LedgerEntry.Kind.CREDIT,
+                    available=hours,
+                    reserved=Decimal("0"),
+                    actor=reviewer,
+                    memo=f"Grant for request #{request.pk}",
+                )
+            )
+    LedgerEntry.objects.bulk_create(credits)
+
+
+def _roll_pending_requests(*, today: dt.date) -> None:
+    """Pending demo requests whose period has begun move to the coming month, keeping their
+    length, so the review queue always asks for time that is still ahead."""
+    next_month = _add_months(today, 1)
+    for request in AllocationRequest.objects.filter(
+        status=AllocationRequest.Status.PENDING, starts_on__lte=today
+    ):
+        months = (request.ends_on.year - request.starts_on.year) * 12 + (
+            request.ends_on.month - request.starts_on.month
+        )
+        AllocationRequest.objects.filter(pk=request.pk).update(
+            starts_on=next_month, ends_on=_add_months(next_month, max(months, 1))
+        )
+
+
 def _covers(allocation: Allocation, site: Site, accelerator_type, first: dt.date, after: dt.date):
     return (
         allocation.starts_on <= first
@@ -991,8 +1113,9 @@ def _pick_allocations(pool_devices, candidates, remaining, rng) -> list:
     return pairs
 
 
-def _device_month_leases(device, allocation, start, minutes, site_target):
-    """Back-to-back leases of 3–30 h with short gaps, busy for about `site_target`."""
+def _device_month_leases(device, allocation, start, minutes, site_target) -> list[Lease]:
+    """Back-to-back leases of 3–30 h with short gaps, busy for about `site_target` of the
+    month's `minutes`."""
     rng = random.Random(f"{SEED}:{device.name}:{start:%Y-%m}")
     share = min(0.985, max(0.905, site_target + rng.uniform(-0.02, 0.02)))
     busy = round(minutes * share)
@@ -1014,17 +1137,20 @@ def _device_month_leases(device, allocation, start, minutes, site_target):
             Lease(accelerator=device, allocation=allocation, started_at=moment, ended_at=ended)
         )
         moment = ended + dt.timedelta(minutes=gap)
-    return leases, sum(durations)
+    return leases
 
 
-def _seed_usage(*, today: dt.date, now: dt.datetime) -> None:
-    """Leases for every device in the twelve full months before today's and this month up to
-    now, and their charges.
+def _seed_usage(*, since: dt.datetime, until: dt.datetime) -> None:
+    """Leases for every device between `since` and `until`, and their charges.
 
-    A site pool's month is skipped when it already has leases; an allocation's month is
-    charged once (its memo names the month).
+    Each device's month is drawn whole from its own seeded generator, whenever it is drawn,
+    and only the leases that start in [since, until) are written, the last one cut at
+    `until`: a month filled in two runs has the leases of one run, but for that cut. Leases
+    that would overlap a device's outage are left out. Usage is charged per allocation and
+    span, so no span is charged twice.
     """
-    current = today.replace(day=1)
+    if until <= since:
+        return
     devices = list(Accelerator.objects.select_related("site", "accelerator_type"))
     pools = defaultdict(list)
     for device in sorted(devices, key=lambda d: d.name):
@@ -1035,52 +1161,49 @@ def _seed_usage(*, today: dt.date, now: dt.datetime) -> None:
         .select_related("company")
         .order_by("company__legal_name", "starts_on", "pk")
     )
-    charged = set(
-        LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CHARGE).values_list(
-            "allocation_id", "memo"
-        )
-    )
-    # The current month too, up to the last full hour, so "this month" is live on the dashboard.
-    now = now.replace(minute=0, second=0, microsecond=0)
-    for offset in range(-12, 1):
-        first = _add_months(current, offset)
-        after = _add_months(current, offset + 1)
-        start, end = month_bounds(first.year, first.month)
-        start, end = start.astimezone(dt.UTC), min(end, now).astimezone(dt.UTC)
+    outages = defaultdict(list)
+    for device_id, started, ended in DeviceOutage.objects.values_list(
+        "accelerator_id", "started_at", "ended_at"
+    ):
+        outages[device_id].append((started, ended))
+    month = clock.month_of(since)
+    while clock.month_bounds(*month)[0] < until:
+        start, end = clock.month_bounds(*month)
+        lo, hi = max(start, since), min(end, until)
+        first, after = clock.first_day(month), clock.first_day(clock.add_months(month, 1))
         minutes = int((end - start).total_seconds() // 60)
-        if minutes < 24 * 60:
-            continue
-        leased = set(
-            Lease.objects.filter(started_at__gte=start, started_at__lt=end)
-            .values_list("accelerator_id", flat=True)
-            .distinct()
-        )
         remaining = {allocation.pk: allocation.device_cap for allocation in allocations}
-        used_minutes = defaultdict(int)
+        used_seconds = defaultdict(int)
         leases = []
         for site, accelerator_type in pool_order:
             pool_devices = pools[(site, accelerator_type)]
-            if any(device.pk in leased for device in pool_devices):
-                continue
             rng = random.Random(f"{SEED}:{site.code}:{accelerator_type.preset}:{first:%Y-%m}")
             site_target = rng.uniform(0.925, 0.965)
             candidates = [
                 a for a in allocations if _covers(a, site, accelerator_type, first, after)
             ]
             for device, allocation in _pick_allocations(pool_devices, candidates, remaining, rng):
-                device_leases, busy = _device_month_leases(
-                    device, allocation, start, minutes, site_target
-                )
-                leases.extend(device_leases)
-                used_minutes[allocation.pk] += busy
+                for lease in _device_month_leases(device, allocation, start, minutes, site_target):
+                    if not lo <= lease.started_at < hi:
+                        continue
+                    lease.ended_at = min(lease.ended_at, hi)
+                    if any(
+                        o_start < lease.ended_at and (o_end is None or o_end > lease.started_at)
+                        for o_start, o_end in outages.get(device.pk, [])
+                    ):
+                        continue
+                    leases.append(lease)
+                    used_seconds[allocation.pk] += int(
+                        (lease.ended_at - lease.started_at).total_seconds()
+                    )
         Lease.objects.bulk_create(leases, batch_size=BATCH_SIZE)
 
-        memo = f"Usage {first:%Y-%m}"
+        memo = f"Usage {clock.local(lo):%Y-%m-%d %H:%M} – {clock.local(hi):%Y-%m-%d %H:%M}"
         entries = []
         for allocation in allocations:
-            if not used_minutes[allocation.pk] or (allocation.pk, memo) in charged:
+            if not used_seconds[allocation.pk]:
                 continue
-            hours = (Decimal(used_minutes[allocation.pk]) / 60).quantize(SIX_PLACES)
+            hours = (Decimal(used_seconds[allocation.pk]) / 3600).quantize(SIX_PLACES)
             entries += [
                 LedgerEntry(
                     allocation=allocation,
@@ -1098,3 +1221,4 @@ def _seed_usage(*, today: dt.date, now: dt.datetime) -> None:
                 ),
             ]
         LedgerEntry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
+        month = clock.add_months(month, 1)

@@ -7,11 +7,11 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count, Sum
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from innovation_center.accounts.models import Membership, Organisation
 from innovation_center.compute.models import Allocation, Lease, Site
 from innovation_center.compute.selectors import allocation_balances, site_monthly_utilization
+from innovation_center.core import clock
 from innovation_center.core.uscc import validate_uscc
 from innovation_center.ecosystem.models import Company, Engagement, LifecycleStage, Solution
 from innovation_center.talent.models import Course, CrowdTask
@@ -79,7 +79,7 @@ def test_it_seeds_the_article_figures_and_a_second_run_changes_nothing(capsys):
     assert tasks == {"operator": 160, "model": 25, "application": 1}
 
     sites = list(Site.objects.values_list("pk", flat=True))
-    for year, month in past_twelve_months(timezone.localdate()):
+    for year, month in past_twelve_months(clock.today()):
         utilization = site_monthly_utilization(year=year, month=month)
         for site_id in sites:
             assert utilization[site_id] > 0.90, (year, month, site_id, utilization[site_id])

@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from innovation_center.core.demo import demo_seed
+from innovation_center.demo.seed import demo_seed
 
 
 class Command(BaseCommand):
