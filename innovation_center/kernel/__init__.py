@@ -3,6 +3,10 @@
 Pure compute: nothing here imports Django. The compiled Cython kernel is used when built;
 ``IC_KERNEL=reference`` forces the NumPy reference and ``IC_KERNEL=compiled`` fails at import
 (KernelUnavailable) if the extension is missing. See docs/kernel.md.
+
+Inside, imports point one way: errors, labels, sources <- model <- formats (npz, onnx);
+model <- backend (the compiled or reference forward pass) <- results (evaluate, combine),
+which also uses datasets and roofline (device time and memory). Import from this package.
 """
 
 from innovation_center.kernel.backend import run_kernel, select_implementation
@@ -22,28 +26,25 @@ from innovation_center.kernel.errors import (
     ModelFormatError,
     OutOfDeviceMemory,
 )
-from innovation_center.kernel.models import (
-    DEFAULT_MAX_BYTES,
-    Layer,
-    ModelSpec,
-    build_model,
-    load_model,
-    save_npz_model,
-    save_sklearn_mlp,
-)
-from innovation_center.kernel.simulator import (
-    PRESETS,
-    AcceleratorSpec,
+from innovation_center.kernel.formats import load_model
+from innovation_center.kernel.formats.npz import save_npz_model, save_sklearn_mlp
+from innovation_center.kernel.model import Layer, ModelSpec, build_model
+from innovation_center.kernel.results import (
     DeviceHandle,
     EvaluationResult,
     ShardResult,
     combine,
-    estimate_device_seconds,
     evaluate,
     evaluate_shard,
+)
+from innovation_center.kernel.roofline import (
+    PRESETS,
+    AcceleratorSpec,
+    estimate_device_seconds,
     get_preset,
     shard_device_seconds,
 )
+from innovation_center.kernel.sources import DEFAULT_MAX_BYTES
 
 # Resolved once at import so IC_KERNEL=compiled fails loudly when the extension is missing.
 IMPLEMENTATION = select_implementation()[0]

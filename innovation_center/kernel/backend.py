@@ -15,7 +15,7 @@ import numpy as np
 
 from innovation_center.kernel import _reference
 from innovation_center.kernel.errors import KernelUnavailable
-from innovation_center.kernel.models import ModelSpec
+from innovation_center.kernel.model import ModelSpec
 
 _ACTIVATION_CODES = {
     "identity": _reference.IDENTITY,

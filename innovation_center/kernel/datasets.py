@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from innovation_center.kernel.errors import DatasetError
-from innovation_center.kernel.models import Source, _json_label, _normalise_label, _read_source
+from innovation_center.kernel.labels import json_label, normalise_label
+from innovation_center.kernel.sources import DEFAULT_MAX_BYTES, Source, read_source
 
-DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 BUILTINS = ("digits", "iris", "breast_cancer", "wine")
 
 
@@ -41,8 +41,8 @@ class Dataset:
         """Distinct labels in first-seen order, JSON-serialisable."""
         seen: dict[Any, None] = {}
         for value in self.y.tolist():
-            seen.setdefault(_normalise_label(value), None)
-        return [_json_label(v) for v in seen]
+            seen.setdefault(normalise_label(value), None)
+        return [json_label(v) for v in seen]
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -111,7 +111,7 @@ def load_dataset(
     *, source: Source, max_bytes: int = DEFAULT_MAX_BYTES, name: str = "uploaded"
 ) -> Dataset:
     """Load an uploaded data set: an ``.npz`` with ``X`` and ``y``, else CSV (by content)."""
-    data = _read_source(
+    data = read_source(
         source, max_bytes=max_bytes, too_large_code="dataset_too_large", error_type=DatasetError
     )
     if data[:4] == b"PK\x03\x04":
@@ -179,7 +179,7 @@ def load_csv_dataset(*, data: bytes, name: str) -> Dataset:
                     "dataset_not_numeric", row=line, column=column, value=cell[:40]
                 ) from None
         features.append(values)
-        labels.append(_normalise_label(row[-1]))
+        labels.append(normalise_label(row[-1]))
     if not features:
         raise DatasetError("dataset_empty")
     if all(isinstance(v, int) for v in labels):
@@ -220,19 +220,19 @@ def encode_labels(*, dataset_X: np.ndarray, y: np.ndarray, input_dim: int, class
             raise DatasetError(
                 "dataset_unknown_label",
                 row=row,
-                label=_json_label(_normalise_label(y[row])),
+                label=json_label(normalise_label(y[row])),
                 classes=_classes_text(classes),
             )
         return order[positions].astype(np.int64)
     encoded = np.empty(y.shape[0], dtype=np.int64)
     for row, value in enumerate(y.tolist()):
-        key = _normalise_label(value)
+        key = normalise_label(value)
         position = index.get(key)
         if position is None:
             raise DatasetError(
                 "dataset_unknown_label",
                 row=row,
-                label=_json_label(key),
+                label=json_label(key),
                 classes=_classes_text(classes),
             )
         encoded[row] = position
@@ -240,5 +240,5 @@ def encode_labels(*, dataset_X: np.ndarray, y: np.ndarray, input_dim: int, class
 
 
 def _classes_text(classes) -> str:
-    shown = [str(_json_label(c)) for c in list(classes)[:20]]
+    shown = [str(json_label(c)) for c in list(classes)[:20]]
     return ", ".join(shown) + (" ..." if len(classes) > 20 else "")

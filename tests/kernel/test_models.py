@@ -261,6 +261,56 @@ def test_it_folds_matmul_add_like_keras_and_treats_missing_softmax_as_logits():
     assert correct == int(np.count_nonzero(expected == y))
 
 
+def test_it_reads_a_one_unit_sigmoid_as_a_binary_classifier():
+    rng = np.random.default_rng(3)
+    data = _onnx(
+        [
+            helper.make_node("MatMul", ["x", "w"], ["m"]),
+            helper.make_node("Add", ["m", "b"], ["a"]),
+            helper.make_node("Sigmoid", ["a"], ["out"]),
+        ],
+        {"w": rng.standard_normal((4, 1)).astype(np.float32), "b": np.ones(1, np.float32)},
+    )
+    model = load_model(source=data)
+    assert model.is_binary_logistic and model.classes == (0, 1)
+    assert model.summary() == "4 → 1 (sigmoid)"
+
+
+@pytest.mark.parametrize(("axis", "opset"), [(1, 17), (None, 11)])
+def test_it_accepts_softmax_over_the_class_axis(axis, opset):
+    attributes = {} if axis is None else {"axis": axis}  # Before opset 13 the default is 1.
+    data = _onnx(
+        [
+            helper.make_node("MatMul", ["x", "w"], ["m"]),
+            helper.make_node("Softmax", ["m"], ["out"], **attributes),
+        ],
+        {"w": np.ones((4, 3), np.float32)},
+        opset=opset,
+    )
+    assert load_model(source=data).output_activation == "softmax"
+
+
+def test_it_refuses_softmax_over_the_batch_axis():
+    data = _onnx(
+        [
+            helper.make_node("MatMul", ["x", "w"], ["m"]),
+            helper.make_node("Softmax", ["m"], ["out"], axis=0, name="soft"),
+        ],
+        {"w": np.ones((4, 3), np.float32)},
+    )
+    error = _refusal(data)
+    assert error.code == "onnx_unsupported_structure" and error.params["node"] == "soft"
+
+
+def test_it_refuses_gemm_that_transposes_the_batch():
+    data = _onnx(
+        [helper.make_node("Gemm", ["x", "w"], ["out"], transA=1, name="g")],
+        {"w": np.ones((4, 3), np.float32)},
+    )
+    error = _refusal(data)
+    assert error.code == "onnx_unsupported_structure" and "transA" in error.params["reason"]
+
+
 def test_it_refuses_an_unsupported_operator_naming_it():
     w = np.ones((4, 3), np.float32)
     data = _onnx(

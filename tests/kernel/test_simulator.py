@@ -176,7 +176,7 @@ def test_it_combines_json_shard_results_into_the_same_result_as_evaluate():
     assert combined.confusion_matrix == direct.confusion_matrix
     assert combined.mean_loss == pytest.approx(direct.mean_loss, rel=1e-12)
     assert combined.device_seconds == pytest.approx(direct.device_seconds)
-    assert EvaluationResult.from_dict(json.loads(json.dumps(combined.to_dict()))) == combined
+    assert EvaluationResult(**json.loads(json.dumps(combined.to_dict()))) == combined
 
 
 def test_it_charges_what_it_estimated():
