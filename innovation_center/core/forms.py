@@ -1,13 +1,21 @@
-"""Small helpers every page uses with its forms and list filters."""
+"""Small helpers every page uses with its forms and list filters, and the one form page."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from innovation_center.core.errors import ApplicationError
 
 # Parameters of a list page that are not filters: dropped from the links that keep filters.
 NOT_FILTERS = ("page", "format")
+OBJECT_FORM = "core/object_form.html"
 
 
 def apply_service_errors(form, error: ApplicationError) -> None:
@@ -21,6 +29,47 @@ def apply_service_errors(form, error: ApplicationError) -> None:
                 placed.append(str(message))
     if error.message not in placed and error.message != " ".join(placed):
         form.add_error(None, error.message)
+
+
+def form_page(
+    request: HttpRequest,
+    *,
+    form_class: type[forms.BaseForm],
+    save: Callable[[Any], Any],
+    title: str,
+    cancel_url: str,
+    success_url: str | Callable[[Any], str] | None = None,
+    message: str | Callable[[Any], str] | None = None,
+    instance=None,
+    form_kwargs: Mapping | None = None,
+    history=None,
+    template: str = OBJECT_FORM,
+    context: Mapping | None = None,
+) -> HttpResponse:
+    """The page that creates or edits one object.
+
+    GET shows the form; a valid POST calls `save(form)` (a service call) and redirects to
+    `success_url` (by default where Cancel goes) with `message` (by default "The changes
+    were saved."); both may be functions of what `save` returned. A service's refusal
+    (ApplicationError) is shown next to the fields it names, with a 200. `context` adds to
+    what the template gets (form, title, cancel_url, history).
+    """
+    kwargs = dict(form_kwargs or {})
+    if instance is not None:
+        kwargs["instance"] = instance
+    form = form_class(request.POST or None, request.FILES or None, **kwargs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = save(form)
+        except ApplicationError as error:
+            apply_service_errors(form, error)
+        else:
+            text = message(saved) if callable(message) else message
+            messages.success(request, text or _("The changes were saved."))
+            url = success_url(saved) if callable(success_url) else success_url
+            return redirect(url or cancel_url)
+    page = {"form": form, "title": title, "cancel_url": cancel_url, "history": history}
+    return render(request, template, {**(context or {}), **page})
 
 
 def query_without(request: HttpRequest, *names: str) -> str:

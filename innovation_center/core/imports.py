@@ -1,8 +1,14 @@
-"""Uploaded CSV/XLSX tables for imports: read as text, validated whole before anything is written.
+"""Imports of CSV/XLSX tables: upload → preview (every row's errors) → confirm, all or none.
 
-A file becomes a list of plain rows (`{"_row": 3, "legal_name": "…"}`, strings only) so the
-rows can travel between the preview and the confirm step in the JSON session: nothing is
-pickled, nothing in the file is executed or evaluated.
+An app declares a `TableImport` (its columns and the builder that turns a file row into the
+keyword arguments of its create service); `import_page` runs the rest. A file becomes a list
+of plain rows (`{"_row": 3, "legal_name": "…"}`, strings only) so the rows can travel between
+the preview and the confirm step in the JSON session: nothing is pickled, nothing in the file
+is executed or evaluated.
+
+The preview writes every row through the app's own service inside a transaction that is
+rolled back, so it refuses exactly what the confirm step would refuse. Services used here
+must keep their side effects inside the transaction (`transaction.on_commit`).
 """
 
 from __future__ import annotations
@@ -10,13 +16,20 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import uuid
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from django import forms
+from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import models
+from django.db import IntegrityError, models, transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from innovation_center.core.errors import ApplicationError
 
@@ -30,6 +43,49 @@ class RowError:
     row: int
     column: str
     message: str
+
+
+@dataclass(frozen=True)
+class ImportColumn:
+    """A column of the file, as documented on the import page."""
+
+    name: str
+    help: str | Promise
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class TableImport:
+    """What one import declares; reading, checking, previewing and writing are shared.
+
+    `build(row, **lookups())` turns a file row into the keyword arguments of the create
+    service, raising ValidationError keyed by column for values it cannot convert; `lookups`
+    loads what it needs once per file. `unique` holds (column, key of a row) pairs that a
+    file may not repeat. A service error that names no field lands on `fallback_column`.
+    """
+
+    session_key: str
+    columns: Sequence[ImportColumn]
+    preview_columns: Sequence[str]
+    build: Callable[..., dict]
+    fallback_column: str
+    lookups: Callable[[], dict] = dict
+    unique: Sequence[tuple[str, Callable[[dict], object]]] = ()
+
+    @property
+    def column_names(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+    @property
+    def required(self) -> list[str]:
+        return [column.name for column in self.columns if column.required]
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("CSV or XLSX file"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
 
 
 def _header_name(value) -> str:
@@ -143,13 +199,19 @@ def read_table(upload, *, columns: Sequence[str], required: Sequence[str]) -> li
 
 
 def validation_errors(
-    row: dict, error: ValidationError, *, column_of: dict[str, str], fallback: str
+    row: dict, error: ValidationError, *, fallback: str, column_of: Mapping[str, str] | None = None
 ) -> list[RowError]:
-    """A model's ValidationError as row errors named by the file's columns."""
+    """A ValidationError as row errors named by the file's columns (a field's own name unless
+    `column_of` maps it); what names no field lands on `fallback`."""
+    column_of = column_of or {}
+    by_field = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
     found = []
-    for field, messages in error.message_dict.items():
-        column = column_of.get(field, fallback if field == NON_FIELD_ERRORS else field)
-        found.extend(RowError(row[ROW], column, message) for message in messages)
+    for field, field_messages in by_field.items():
+        if field in (None, NON_FIELD_ERRORS):
+            column = fallback
+        else:
+            column = column_of.get(field, field)
+        found.extend(RowError(row[ROW], column, message) for message in field_messages)
     return found
 
 
@@ -192,3 +254,136 @@ def preview_rows(rows: Sequence[dict], columns: Sequence[str], limit: int = 200)
 
 def sorted_errors(errors: Iterable[RowError]) -> list[RowError]:
     return sorted(errors, key=lambda e: (e.row, e.column))
+
+
+def service_errors(row: dict, error: ApplicationError, *, fallback: str) -> list[RowError]:
+    """A service's refusal of one row as row errors; a field is named by its column."""
+    found = [
+        RowError(row[ROW], fallback if field is None else field, str(message))
+        for field, field_messages in error.field_errors.items()
+        for message in field_messages
+    ]
+    return found or [RowError(row[ROW], fallback, str(error.message))]
+
+
+def _rows_write(spec: TableImport, rows: Sequence[dict], write: Callable) -> tuple[list, list]:
+    """Write every row, each in its own savepoint; (what was written, every row's errors)."""
+    errors: list[RowError] = []
+    for column, key in spec.unique:
+        errors += duplicate_errors(rows, key=key, column=column)
+    repeated = {error.row for error in errors}
+    lookups = spec.lookups()
+    written = []
+    for row in rows:
+        if row[ROW] in repeated:
+            continue
+        try:
+            fields = spec.build(row, **lookups)
+            with transaction.atomic():
+                written.append(write(**fields))
+        except ValidationError as error:
+            errors += validation_errors(row, error, fallback=spec.fallback_column)
+        except ApplicationError as error:
+            errors += service_errors(row, error, fallback=spec.fallback_column)
+        except IntegrityError:
+            message = _("This record clashes with one saved meanwhile; reload and try again.")
+            errors.append(RowError(row[ROW], spec.fallback_column, message))
+    return written, sorted_errors(errors)
+
+
+def rows_check(spec: TableImport, rows: Sequence[dict], *, write: Callable) -> list[RowError]:
+    """Every problem of every row, by row number and column; empty when all can be written.
+
+    The rows go through `write` in a transaction that is always rolled back.
+    """
+    with transaction.atomic():
+        _written, errors = _rows_write(spec, rows, write)
+        transaction.set_rollback(True)
+    return errors
+
+
+def rows_apply(spec: TableImport, rows: Sequence[dict], *, write: Callable) -> list:
+    """Write every row of a checked file in one transaction, all or none.
+
+    Raises ApplicationError when a row fails now (the data changed since the preview).
+    """
+    with transaction.atomic():
+        written, errors = _rows_write(spec, rows, write)
+        if errors:
+            transaction.set_rollback(True)
+    if errors:
+        raise ApplicationError(
+            _("The file is no longer valid (%(count)d problem(s)); preview it again.")
+            % {"count": len(errors)}
+        )
+    return written
+
+
+def import_page(
+    request: HttpRequest,
+    *,
+    spec: TableImport,
+    writer: Callable[[dict], Callable],
+    done: Callable[[int], str],
+    success_url: str,
+    title: str,
+    template: str,
+    form_class: type[forms.Form] = ImportUploadForm,
+    form_kwargs: Mapping | None = None,
+    keep: Callable[[forms.Form], dict] | None = None,
+    context: Mapping | None = None,
+) -> HttpResponse:
+    """Upload → preview (every row's errors) → confirm (all rows in one transaction).
+
+    `keep(form)` is what the upload form chose besides the file, as plain values stored with
+    the previewed rows; `writer(kept)` returns the function that writes one row (the create
+    service with its actor and target bound) and is called again at the confirm step, where
+    it may refuse (PermissionDenied) a choice that is no longer allowed.
+    """
+    form_kwargs = dict(form_kwargs or {})
+    page = {
+        **(context or {}),
+        "columns": spec.columns,
+        "title": title,
+        "action_url": request.path,
+    }
+    form = form_class(**form_kwargs)
+    if request.method == "POST" and request.POST.get("step") == "confirm":
+        stored = request.session.pop(spec.session_key, None)
+        if not stored or stored.get("token") != request.POST.get("token") or "kept" not in stored:
+            messages.error(request, _("This preview has expired; upload the file again."))
+            return redirect(request.path)
+        write = writer(stored["kept"])
+        try:
+            written = rows_apply(spec, stored["rows"], write=write)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return redirect(request.path)
+        messages.success(request, done(len(written)))
+        return redirect(success_url)
+    if request.method == "POST":
+        form = form_class(request.POST, request.FILES, **form_kwargs)
+        if form.is_valid():
+            try:
+                rows = read_table(
+                    form.cleaned_data["file"], columns=spec.column_names, required=spec.required
+                )
+            except ApplicationError as error:
+                form.add_error("file", error.message)
+            else:
+                kept = keep(form) if keep else {}
+                errors = rows_check(spec, rows, write=writer(kept))
+                page.update({"rows": rows, "errors": errors, "previewed": True})
+                if not errors:
+                    token = uuid.uuid4().hex
+                    # Plain strings in the JSON session: nothing from the file is unpickled.
+                    request.session[spec.session_key] = {"token": token, "rows": rows, "kept": kept}
+                    page.update(
+                        {
+                            "token": token,
+                            "preview_columns": spec.preview_columns,
+                            "preview_rows": preview_rows(rows, spec.preview_columns),
+                        }
+                    )
+    page["form"] = form
+    return render(request, template, page)

@@ -103,13 +103,13 @@ class CompanyViewSet(
     )
 
     def create(self, request):
-        company = services.company_create(actor=request.user, fields=self._input())
+        company = services.company_create(actor=request.user, **self._input())
         return self.write_response(company, status_code=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
         company = self.get_object()
-        fields = self._input(instance=company, partial=partial)
-        company = services.company_update(actor=request.user, company=company, fields=fields)
+        data = self._input(instance=company, partial=partial)
+        company = services.company_update(actor=request.user, company=company, data=data)
         return self.write_response(company)
 
     def partial_update(self, request, pk=None):
@@ -205,16 +205,14 @@ class EngagementViewSet(
         )
 
     def create(self, request):
-        fields = dict(self._input())
-        company = fields.pop("company")
-        engagement = services.engagement_create(actor=request.user, company=company, fields=fields)
+        engagement = services.engagement_create(actor=request.user, **self._input())
         return self.write_response(engagement, status_code=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
         engagement = self.get_object()
-        fields = self._input(instance=engagement, partial=partial)
+        data = self._input(instance=engagement, partial=partial)
         engagement = services.engagement_update(
-            actor=request.user, engagement=engagement, fields=fields
+            actor=request.user, engagement=engagement, data=data
         )
         return self.write_response(engagement)
 
@@ -290,18 +288,13 @@ class SolutionViewSet(
         return selectors.solution_visible(user=self.request.user).prefetch_related("companies")
 
     def create(self, request):
-        fields = dict(self._input())
-        companies = fields.pop("companies")
-        solution = services.solution_create(actor=request.user, fields=fields, companies=companies)
+        solution = services.solution_create(actor=request.user, **self._input())
         return self.write_response(solution, status_code=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
         solution = self.get_object()
-        fields = dict(self._input(instance=solution, partial=partial))
-        companies = fields.pop("companies", None)
-        solution = services.solution_update(
-            actor=request.user, solution=solution, fields=fields, companies=companies
-        )
+        data = self._input(instance=solution, partial=partial)
+        solution = services.solution_update(actor=request.user, solution=solution, data=data)
         return self.write_response(solution)
 
     def partial_update(self, request, pk=None):

@@ -160,10 +160,3 @@ class SolutionFilterForm(forms.Form):
             ("newest", _("Newest first")),
         ],
     )
-
-
-class ImportUploadForm(forms.Form):
-    file = forms.FileField(
-        label=_("CSV or XLSX file"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
-    )

@@ -5,10 +5,12 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from innovation_center.accounts.models import AuditEvent, Membership
 from innovation_center.accounts.services import audit_history
 from innovation_center.compute.models import Allocation
+from innovation_center.core.exports import Column
 from innovation_center.core.scoping import get_scoped_or_404, scoped_queryset, viewer_for
 from innovation_center.core.uscc import ALPHABET, normalise
 from innovation_center.ecosystem.models import (
@@ -30,6 +32,21 @@ COMPANY_ORDERINGS = {
     "oldest": ("created_at", "id"),
 }
 COMPANY_LIST_FIELDS = ("id", "legal_name", "uscc", "industry", "city", "size", "status")
+
+
+COMPANY_EXPORT = [
+    Column(gettext_lazy("Legal name"), "legal_name"),
+    Column(gettext_lazy("Unified social credit code"), "uscc"),
+    Column(gettext_lazy("Industry"), "get_industry_display"),
+    Column(gettext_lazy("City"), "city"),
+    Column(gettext_lazy("Size"), "get_size_display"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+    # `current_stage` is the annotation of `company_list`.
+    Column(
+        gettext_lazy("Lifecycle stage"),
+        lambda c: LifecycleStage(c.current_stage).label if c.current_stage else "",
+    ),
+]
 
 
 def _looks_like_uscc_prefix(text: str) -> bool:
@@ -191,6 +208,17 @@ SOLUTION_ORDERINGS = {
     "vertical": ("vertical", "name"),
     "newest": ("-created_at", "-id"),
 }
+
+
+SOLUTION_EXPORT = [
+    Column(gettext_lazy("Name"), "name"),
+    Column(gettext_lazy("Industry vertical"), "get_vertical_display"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+    Column(gettext_lazy("Launched on"), "launched_on"),
+    Column(gettext_lazy("Published"), "is_published"),
+    # The companies come from `solution_list`'s prefetch.
+    Column(gettext_lazy("Companies"), lambda s: "; ".join(c.legal_name for c in s.companies.all())),
+]
 
 
 def solution_visible(*, user) -> QuerySet[Solution]:

@@ -6,10 +6,11 @@ organisation so the company's members can read it; state changes are conditional
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, TypedDict
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -17,6 +18,7 @@ from innovation_center.accounts.models import Organisation
 from innovation_center.accounts.services import audit_record, model_snapshot
 from innovation_center.core import clock
 from innovation_center.core.errors import ApplicationError
+from innovation_center.core.services import model_update, validated
 from innovation_center.ecosystem.models import (
     Company,
     Engagement,
@@ -25,59 +27,101 @@ from innovation_center.ecosystem.models import (
     StageMove,
 )
 
-COMPANY_EDITABLE = (
-    "legal_name",
-    "uscc",
-    "industry",
-    "city",
-    "size",
-    "description",
-    "website",
-    "contact_email",
-    "applied_on",
-)
-ENGAGEMENT_EDITABLE = ("title", "owner", "started_on", "target_on", "notes")
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractUser
+
+
+class CompanyChanges(TypedDict, total=False):
+    """What an edit may change of a company (not its status: that has its own actions)."""
+
+    legal_name: str
+    uscc: str
+    industry: str
+    city: str
+    size: str
+    description: str
+    website: str
+    contact_email: str
+    applied_on: dt.date | None
+
+
+class EngagementChanges(TypedDict, total=False):
+    title: str
+    owner: AbstractUser | None
+    started_on: dt.date
+    target_on: dt.date | None
+    notes: str
+
+
+class SolutionChanges(TypedDict, total=False):
+    name: str
+    summary: str
+    vertical: str
+    status: str
+    launched_on: dt.date | None
+    showcase_text: str
+    companies: Iterable[Company]
+
+
+COMPANY_EDITABLE = tuple(CompanyChanges.__annotations__)
+ENGAGEMENT_EDITABLE = tuple(EngagementChanges.__annotations__)
+# Without the companies: the serializers declare that relation themselves.
+SOLUTION_EDITABLE = tuple(n for n in SolutionChanges.__annotations__ if n != "companies")
 MOVED_MEANWHILE = _lazy(
     "“%(title)s” was moved by someone else meanwhile; the board shows where it is now."
 )
-SOLUTION_EDITABLE = ("name", "summary", "vertical", "status", "launched_on", "showcase_text")
 
 
-def _validated(instance) -> None:
-    """The model's full_clean, its errors as an ApplicationError keyed by field."""
-    try:
-        instance.full_clean()
-    except ValidationError as error:
-        field_errors = {
-            (None if field == NON_FIELD_ERRORS else field): messages
-            for field, messages in error.message_dict.items()
-        }
-        raise ApplicationError(" ".join(error.messages), field_errors=field_errors) from None
-
-
-def _company_organisation_name_taken(name: str, *, exclude_pk: int | None = None) -> bool:
+def _refuse_taken_name(name: str, *, exclude_pk: int | None = None) -> None:
     qs = Organisation.objects.filter(kind=Organisation.Kind.COMPANY, name=name)
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
-    return qs.exists()
+    if qs.exists():
+        raise ApplicationError(
+            _("An organisation named “%(name)s” already exists.") % {"name": name},
+            field_errors={"legal_name": [_("This name is already taken.")]},
+        )
 
 
 @transaction.atomic
-def company_create(*, actor, fields: dict) -> Company:
-    """A new company with its organisation (what its members join); status starts at applied."""
-    data = {k: v for k, v in fields.items() if k in COMPANY_EDITABLE + ("status", "exit_reason")}
-    if _company_organisation_name_taken(data["legal_name"]):
-        raise ApplicationError(
-            _("An organisation named “%(name)s” already exists.") % {"name": data["legal_name"]},
-            field_errors={"legal_name": [_("This name is already taken.")]},
-        )
-    organisation = Organisation.objects.create(
-        kind=Organisation.Kind.COMPANY, name=data["legal_name"]
+def company_create(
+    *,
+    actor,
+    legal_name: str,
+    uscc: str,
+    industry: str,
+    city: str,
+    size: str = Company.Size.SMALL,
+    description: str = "",
+    website: str = "",
+    contact_email: str = "",
+    applied_on: dt.date | None = None,
+    status: str = Company.Status.APPLIED,
+    exit_reason: str = "",
+) -> Company:
+    """A new company with its organisation (what its members join); status starts at applied.
+
+    An applicant without a date applied today.
+    """
+    _refuse_taken_name(legal_name)
+    organisation = Organisation.objects.create(kind=Organisation.Kind.COMPANY, name=legal_name)
+    if not applied_on and status == Company.Status.APPLIED:
+        applied_on = clock.today()
+    company = Company(
+        organisation=organisation,
+        legal_name=legal_name,
+        uscc=uscc,
+        industry=industry,
+        city=city,
+        size=size,
+        description=description,
+        website=website,
+        contact_email=contact_email,
+        applied_on=applied_on,
+        status=status,
+        exit_reason=exit_reason,
     )
-    company = Company(organisation=organisation, **data)
-    if not company.applied_on and company.status == Company.Status.APPLIED:
-        company.applied_on = clock.today()
-    _validated(company)
+    validated(company)
     company.save()
     audit_record(
         actor=actor,
@@ -90,22 +134,13 @@ def company_create(*, actor, fields: dict) -> Company:
 
 
 @transaction.atomic
-def company_update(*, actor, company: Company, fields: dict) -> Company:
+def company_update(*, actor, company: Company, data: CompanyChanges) -> Company:
     """Edit a company's details (not its status: that has its own actions)."""
     company = Company.objects.select_for_update().get(pk=company.pk)
     before = model_snapshot(company)
-    for name, value in fields.items():
-        if name in COMPANY_EDITABLE:
-            setattr(company, name, value)
-    if "legal_name" in fields and _company_organisation_name_taken(
-        company.legal_name, exclude_pk=company.organisation_id
-    ):
-        raise ApplicationError(
-            _("An organisation named “%(name)s” already exists.") % {"name": company.legal_name},
-            field_errors={"legal_name": [_("This name is already taken.")]},
-        )
-    _validated(company)
-    company.save()
+    if "legal_name" in data:
+        _refuse_taken_name(data["legal_name"], exclude_pk=company.organisation_id)
+    model_update(instance=company, fields=COMPANY_EDITABLE, data=data)
     # The organisation carries the company's name in menus and member lists.
     Organisation.objects.filter(pk=company.organisation_id).update(name=company.legal_name)
     audit_record(
@@ -205,42 +240,30 @@ def company_exit(*, company: Company, actor, reason: str) -> Company:
     )
 
 
-def companies_import(*, actor, rows: Iterable[dict]) -> list[Company]:
-    """Create every company of a validated import, all or none."""
-    from innovation_center.ecosystem.imports import company_rows_check
-
-    rows = list(rows)
-    errors = company_rows_check(rows=rows)
-    if errors:
-        raise ApplicationError(
-            _("The file is no longer valid (%(count)d problem(s)); preview it again.")
-            % {"count": len(errors)}
-        )
-    from innovation_center.ecosystem.imports import company_fields
-
-    created = []
-    try:
-        with transaction.atomic():
-            for row in rows:
-                created.append(company_create(actor=actor, fields=company_fields(row)))
-    except IntegrityError:
-        raise ApplicationError(
-            _("Another change clashed with this import; nothing was written. Try again.")
-        ) from None
-    return created
-
-
 @transaction.atomic
-def engagement_create(*, actor, company: Company, fields: dict) -> Engagement:
+def engagement_create(
+    *,
+    actor,
+    company: Company,
+    title: str,
+    started_on: dt.date,
+    owner: AbstractUser | None = None,
+    target_on: dt.date | None = None,
+    notes: str = "",
+) -> Engagement:
     """A new engagement at the first lifecycle stage, its first move recorded."""
     now = clock.now()
     engagement = Engagement(
         company=company,
         stage=LifecycleStage.SCENARIO_ANALYSIS,
         stage_changed_at=now,
-        **{k: v for k, v in fields.items() if k in ENGAGEMENT_EDITABLE},
+        title=title,
+        owner=owner,
+        started_on=started_on,
+        target_on=target_on,
+        notes=notes,
     )
-    _validated(engagement)
+    validated(engagement)
     engagement.save()
     StageMove.objects.create(
         engagement=engagement,
@@ -260,15 +283,11 @@ def engagement_create(*, actor, company: Company, fields: dict) -> Engagement:
 
 
 @transaction.atomic
-def engagement_update(*, actor, engagement: Engagement, fields: dict) -> Engagement:
+def engagement_update(*, actor, engagement: Engagement, data: EngagementChanges) -> Engagement:
     """Edit an engagement's details; its stage only moves through `engagement_advance`."""
     engagement = Engagement.objects.select_related("company__organisation").get(pk=engagement.pk)
     before = model_snapshot(engagement)
-    for name, value in fields.items():
-        if name in ENGAGEMENT_EDITABLE:
-            setattr(engagement, name, value)
-    _validated(engagement)
-    engagement.save()
+    model_update(instance=engagement, fields=ENGAGEMENT_EDITABLE, data=data)
     audit_record(
         actor=actor,
         instance=engagement,
@@ -334,11 +353,29 @@ def _solution_snapshot(solution: Solution) -> dict:
 
 
 @transaction.atomic
-def solution_create(*, actor, fields: dict, companies: Iterable[Company]) -> Solution:
-    solution = Solution(**{k: v for k, v in fields.items() if k in SOLUTION_EDITABLE})
-    if solution.status == Solution.Status.LAUNCHED and not solution.launched_on:
-        solution.launched_on = clock.today()
-    _validated(solution)
+def solution_create(
+    *,
+    actor,
+    name: str,
+    vertical: str,
+    companies: Iterable[Company],
+    summary: str = "",
+    status: str = Solution.Status.INCUBATING,
+    launched_on: dt.date | None = None,
+    showcase_text: str = "",
+) -> Solution:
+    """A new solution of the companies; one created launched without a date launched today."""
+    if status == Solution.Status.LAUNCHED and not launched_on:
+        launched_on = clock.today()
+    solution = Solution(
+        name=name,
+        summary=summary,
+        vertical=vertical,
+        status=status,
+        launched_on=launched_on,
+        showcase_text=showcase_text,
+    )
+    validated(solution)
     solution.save()
     solution.companies.set(list(companies))
     audit_record(
@@ -352,23 +389,19 @@ def solution_create(*, actor, fields: dict, companies: Iterable[Company]) -> Sol
 
 
 @transaction.atomic
-def solution_update(
-    *, actor, solution: Solution, fields: dict, companies: Iterable[Company] | None = None
-) -> Solution:
+def solution_update(*, actor, solution: Solution, data: SolutionChanges) -> Solution:
     """Edit a solution; one that leaves the launched status is unpublished with it."""
     solution = Solution.objects.select_for_update().get(pk=solution.pk)
     before = _solution_snapshot(solution)
-    for name, value in fields.items():
-        if name in SOLUTION_EDITABLE:
-            setattr(solution, name, value)
-    if solution.status == Solution.Status.LAUNCHED and not solution.launched_on:
-        solution.launched_on = clock.today()
-    if solution.status != Solution.Status.LAUNCHED:
-        solution.is_published = False
-    _validated(solution)
-    solution.save()
-    if companies is not None:
-        solution.companies.set(list(companies))
+    data = dict(data)
+    status = data.get("status", solution.status)
+    if status == Solution.Status.LAUNCHED and not data.get("launched_on", solution.launched_on):
+        data["launched_on"] = clock.today()
+    if status != Solution.Status.LAUNCHED:
+        data["is_published"] = False
+    model_update(
+        instance=solution, fields=[*SolutionChanges.__annotations__, "is_published"], data=data
+    )
     audit_record(
         actor=actor,
         instance=solution,

@@ -6,21 +6,24 @@ Thin views: parse, call a selector or service, render; an htmx request gets the 
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Callable
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from innovation_center.core.errors import ApplicationError
-from innovation_center.core.exports import export_response
-from innovation_center.core.forms import apply_service_errors, form_filters, query_without
-from innovation_center.core.imports import preview_rows, read_table
+from innovation_center.core.exports import export_format, export_table
+from innovation_center.core.forms import form_filters, form_page, query_without
+from innovation_center.core.imports import import_page
 from innovation_center.core.pagination import paginate
 from innovation_center.core.permissions import staff_required
 from innovation_center.core.scoping import viewer_for
@@ -31,14 +34,10 @@ from innovation_center.ecosystem.forms import (
     CompanyForm,
     EngagementAdvanceForm,
     EngagementForm,
-    ImportUploadForm,
     SolutionFilterForm,
     SolutionForm,
 )
 from innovation_center.ecosystem.models import Company, Industry, LifecycleStage
-
-IMPORT_SESSION_KEY = "ecosystem.company_import"
-
 
 # Companies ----------------------------------------------------------------------------------
 
@@ -56,33 +55,12 @@ def company_list(request: HttpRequest) -> HttpResponse:
         stage=chosen["stage"],
         ordering=chosen["sort"] or "name",
     )
-    fmt = request.GET.get("format")
-    if fmt in {"csv", "xlsx"}:
-        stages = dict(LifecycleStage.choices)
-        return export_response(
+    if fmt := export_format(request):
+        return export_table(
             filename="companies",
             fmt=fmt,
-            headers=[
-                _("Legal name"),
-                _("Unified social credit code"),
-                _("Industry"),
-                _("City"),
-                _("Size"),
-                _("Status"),
-                _("Lifecycle stage"),
-            ],
-            rows=(
-                [
-                    c.legal_name,
-                    c.uscc,
-                    c.get_industry_display(),
-                    c.city,
-                    c.get_size_display(),
-                    c.get_status_display(),
-                    str(stages.get(c.current_stage, "")),
-                ]
-                for c in companies.iterator(chunk_size=2000)
-            ),
+            columns=selectors.COMPANY_EXPORT,
+            rows=companies.iterator(chunk_size=2000),
         )
     context = {
         "form": form,
@@ -107,56 +85,45 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "ecosystem/company_detail.html", context)
 
 
+def _detail_url(name: str) -> Callable[[Model], str]:
+    """Where a create page goes next: the new object's page."""
+    return lambda saved: reverse(f"ecosystem:{name}_detail", args=[saved.pk])
+
+
 @staff_required
 def company_create(request: HttpRequest) -> HttpResponse:
-    form = CompanyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            company = services.company_create(actor=request.user, fields=form.cleaned_data)
-        except ApplicationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("%(name)s was added.") % {"name": company.legal_name})
-            return redirect("ecosystem:company_detail", pk=company.pk)
-    return render(
+    return form_page(
         request,
-        "ecosystem/object_form.html",
-        {
-            "form": form,
-            "title": _("New company"),
-            "cancel_url": reverse("ecosystem:company_list"),
-        },
+        form_class=CompanyForm,
+        save=lambda form: services.company_create(actor=request.user, **form.cleaned_data),
+        title=_("New company"),
+        cancel_url=reverse("ecosystem:company_list"),
+        success_url=_detail_url("company"),
+        message=lambda company: _("%(name)s was added.") % {"name": company.legal_name},
     )
 
 
 @staff_required
 def company_edit(request: HttpRequest, pk: int) -> HttpResponse:
     company = selectors.company_get(user=request.user, pk=pk)
-    form = CompanyForm(request.POST or None, instance=company)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.company_update(actor=request.user, company=company, fields=form.cleaned_data)
-        except ApplicationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("The changes were saved."))
-            return redirect("ecosystem:company_detail", pk=company.pk)
-    return render(
+    return form_page(
         request,
-        "ecosystem/object_form.html",
-        {
-            "form": form,
-            "title": _("Edit %(name)s") % {"name": company.legal_name},
-            "cancel_url": reverse("ecosystem:company_detail", args=[company.pk]),
-            "history": selectors.history_for(user=request.user, instance=company),
-        },
+        form_class=CompanyForm,
+        instance=company,
+        save=lambda form: services.company_update(
+            actor=request.user, company=company, data=form.cleaned_data
+        ),
+        title=_("Edit %(name)s") % {"name": company.legal_name},
+        cancel_url=reverse("ecosystem:company_detail", args=[company.pk]),
+        history=selectors.history_for(user=request.user, instance=company),
     )
 
 
+# Lazy: the module is imported once, the message is shown in each request's language.
 TRANSITIONS = {
-    "admit": (services.company_admit, _("%(name)s is admitted.")),
-    "incubate": (services.company_incubate, _("%(name)s is now incubating.")),
-    "graduate": (services.company_graduate, _("%(name)s has graduated.")),
+    "admit": (services.company_admit, gettext_lazy("%(name)s is admitted.")),
+    "incubate": (services.company_incubate, gettext_lazy("%(name)s is now incubating.")),
+    "graduate": (services.company_graduate, gettext_lazy("%(name)s has graduated.")),
 }
 
 
@@ -183,53 +150,22 @@ def company_transition(request: HttpRequest, pk: int, action: str) -> HttpRespon
 @staff_required
 def company_import(request: HttpRequest) -> HttpResponse:
     """Upload → preview (every row's errors) → confirm (all rows in one transaction)."""
-    context = {
-        "columns": imports.COMPANY_COLUMNS,
-        "choices": [
-            (_("industry"), Industry.choices),
-            (_("size"), Company.Size.choices),
-            (_("status"), Company.Status.choices),
-        ],
-        "title": _("Import companies"),
-        "action_url": reverse("ecosystem:company_import"),
-    }
-    form = ImportUploadForm()
-    if request.method == "POST" and request.POST.get("step") == "confirm":
-        stored = request.session.pop(IMPORT_SESSION_KEY, None)
-        if not stored or stored.get("token") != request.POST.get("token"):
-            messages.error(request, _("This preview has expired; upload the file again."))
-            return redirect("ecosystem:company_import")
-        try:
-            created = services.companies_import(actor=request.user, rows=stored["rows"])
-        except ApplicationError as error:
-            messages.error(request, error.message)
-            return redirect("ecosystem:company_import")
-        messages.success(request, _("%(count)d companies were imported.") % {"count": len(created)})
-        return redirect("ecosystem:company_list")
-    if request.method == "POST":
-        form = ImportUploadForm(request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                rows = read_table(
-                    form.cleaned_data["file"],
-                    columns=imports.COLUMN_NAMES,
-                    required=imports.REQUIRED,
-                )
-            except ApplicationError as error:
-                form.add_error("file", error.message)
-            else:
-                errors = imports.company_rows_check(rows=rows)
-                context.update({"rows": rows, "errors": errors, "previewed": True})
-                if not errors:
-                    token = uuid.uuid4().hex
-                    # Plain strings in the JSON session: nothing from the file is unpickled.
-                    request.session[IMPORT_SESSION_KEY] = {"token": token, "rows": rows}
-                    context["token"] = token
-                    columns = ["legal_name", "uscc", "industry", "city", "status"]
-                    context["preview_columns"] = columns
-                    context["preview_rows"] = preview_rows(rows, columns)
-    context["form"] = form
-    return render(request, "ecosystem/company_import.html", context)
+    return import_page(
+        request,
+        spec=imports.COMPANY_IMPORT,
+        writer=lambda kept: partial(services.company_create, actor=request.user),
+        done=lambda count: _("%(count)d companies were imported.") % {"count": count},
+        success_url=reverse("ecosystem:company_list"),
+        title=_("Import companies"),
+        template="ecosystem/company_import.html",
+        context={
+            "choices": [
+                (_("industry"), Industry.choices),
+                (_("size"), Company.Size.choices),
+                (_("status"), Company.Status.choices),
+            ]
+        },
+    )
 
 
 # Engagements --------------------------------------------------------------------------------
@@ -314,51 +250,32 @@ def engagement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def engagement_create(request: HttpRequest, company_pk: int) -> HttpResponse:
     company = selectors.company_get(user=request.user, pk=company_pk)
-    form = EngagementForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            engagement = services.engagement_create(
-                actor=request.user, company=company, fields=form.cleaned_data
-            )
-        except ApplicationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("The engagement was started."))
-            return redirect("ecosystem:engagement_detail", pk=engagement.pk)
-    return render(
+    return form_page(
         request,
-        "ecosystem/object_form.html",
-        {
-            "form": form,
-            "title": _("New engagement with %(name)s") % {"name": company.legal_name},
-            "cancel_url": reverse("ecosystem:company_detail", args=[company.pk]),
-        },
+        form_class=EngagementForm,
+        save=lambda form: services.engagement_create(
+            actor=request.user, company=company, **form.cleaned_data
+        ),
+        title=_("New engagement with %(name)s") % {"name": company.legal_name},
+        cancel_url=reverse("ecosystem:company_detail", args=[company.pk]),
+        success_url=_detail_url("engagement"),
+        message=_("The engagement was started."),
     )
 
 
 @staff_required
 def engagement_edit(request: HttpRequest, pk: int) -> HttpResponse:
     engagement = selectors.engagement_get(user=request.user, pk=pk)
-    form = EngagementForm(request.POST or None, instance=engagement)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.engagement_update(
-                actor=request.user, engagement=engagement, fields=form.cleaned_data
-            )
-        except ApplicationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("The changes were saved."))
-            return redirect("ecosystem:engagement_detail", pk=engagement.pk)
-    return render(
+    return form_page(
         request,
-        "ecosystem/object_form.html",
-        {
-            "form": form,
-            "title": _("Edit %(name)s") % {"name": engagement},
-            "cancel_url": reverse("ecosystem:engagement_detail", args=[engagement.pk]),
-            "history": selectors.history_for(user=request.user, instance=engagement),
-        },
+        form_class=EngagementForm,
+        instance=engagement,
+        save=lambda form: services.engagement_update(
+            actor=request.user, engagement=engagement, data=form.cleaned_data
+        ),
+        title=_("Edit %(name)s") % {"name": engagement},
+        cancel_url=reverse("ecosystem:engagement_detail", args=[engagement.pk]),
+        history=selectors.history_for(user=request.user, instance=engagement),
     )
 
 
@@ -378,30 +295,9 @@ def solution_list(request: HttpRequest) -> HttpResponse:
         company=request.GET.get("company", ""),
         ordering=chosen["sort"] or "name",
     )
-    fmt = request.GET.get("format")
-    if fmt in {"csv", "xlsx"}:
-        return export_response(
-            filename="solutions",
-            fmt=fmt,
-            headers=[
-                _("Name"),
-                _("Industry vertical"),
-                _("Status"),
-                _("Launched on"),
-                _("Published"),
-                _("Companies"),
-            ],
-            rows=(
-                [
-                    s.name,
-                    s.get_vertical_display(),
-                    s.get_status_display(),
-                    s.launched_on.isoformat() if s.launched_on else "",
-                    _("yes") if s.is_published else _("no"),
-                    "; ".join(c.legal_name for c in s.companies.all()),
-                ]
-                for s in solutions
-            ),
+    if fmt := export_format(request):
+        return export_table(
+            filename="solutions", fmt=fmt, columns=selectors.SOLUTION_EXPORT, rows=solutions
         )
     context = {
         "form": form,
@@ -433,53 +329,29 @@ def solution_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _solution_form_page(request, form, *, title, cancel_url, history=None):
-    return render(
-        request,
-        "ecosystem/object_form.html",
-        {"form": form, "title": title, "cancel_url": cancel_url, "history": history},
-    )
-
-
 @staff_required
 def solution_create(request: HttpRequest) -> HttpResponse:
-    form = SolutionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        companies = data.pop("companies")
-        try:
-            solution = services.solution_create(
-                actor=request.user, fields=data, companies=companies
-            )
-        except ApplicationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("%(name)s was added.") % {"name": solution.name})
-            return redirect("ecosystem:solution_detail", pk=solution.pk)
-    return _solution_form_page(
-        request, form, title=_("New solution"), cancel_url=reverse("ecosystem:solution_list")
+    return form_page(
+        request,
+        form_class=SolutionForm,
+        save=lambda form: services.solution_create(actor=request.user, **form.cleaned_data),
+        title=_("New solution"),
+        cancel_url=reverse("ecosystem:solution_list"),
+        success_url=_detail_url("solution"),
+        message=lambda solution: _("%(name)s was added.") % {"name": solution.name},
     )
 
 
 @staff_required
 def solution_edit(request: HttpRequest, pk: int) -> HttpResponse:
     solution = selectors.solution_get(user=request.user, pk=pk)
-    form = SolutionForm(request.POST or None, instance=solution)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        companies = data.pop("companies")
-        try:
-            services.solution_update(
-                actor=request.user, solution=solution, fields=data, companies=companies
-            )
-        except ApplicationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("The changes were saved."))
-            return redirect("ecosystem:solution_detail", pk=solution.pk)
-    return _solution_form_page(
+    return form_page(
         request,
-        form,
+        form_class=SolutionForm,
+        instance=solution,
+        save=lambda form: services.solution_update(
+            actor=request.user, solution=solution, data=form.cleaned_data
+        ),
         title=_("Edit %(name)s") % {"name": solution.name},
         cancel_url=reverse("ecosystem:solution_detail", args=[solution.pk]),
         history=selectors.history_for(user=request.user, instance=solution),

@@ -87,16 +87,14 @@ class UniversityRowViewSet(
         return dict(serializer.validated_data)
 
     def create(self, request):
-        fields = self._input()
-        university = fields.pop("university")
-        row = type(self).create_service(actor=request.user, university=university, fields=fields)
+        row = type(self).create_service(actor=request.user, **self._input())
         return self.write_response(row, status_code=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
         row = self.get_object()
-        fields = self._input(instance=row, partial=partial)
+        data = self._input(instance=row, partial=partial)
         row = type(self).update_service(
-            actor=request.user, fields=fields, **{self.update_argument: row}
+            actor=request.user, data=data, **{self.update_argument: row}
         )
         return self.write_response(row)
 

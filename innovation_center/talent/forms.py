@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from innovation_center.core.imports import ImportUploadForm
 from innovation_center.talent.models import Course, CrowdTask, Internship, Program
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -84,12 +85,7 @@ class InternshipForm(UniversityChoiceMixin, forms.ModelForm):
             self.add_university_field(universities)
 
 
-class CourseImportForm(UniversityChoiceMixin, forms.Form):
-    file = forms.FileField(
-        label=_("CSV or XLSX file"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
-    )
-
+class CourseImportForm(UniversityChoiceMixin, ImportUploadForm):
     def __init__(self, *args, universities, **kwargs):
         super().__init__(*args, **kwargs)
         self.add_university_field(universities)

@@ -1,4 +1,4 @@
-"""Course import: the documented columns and the whole-file validation."""
+"""Course import: the documented columns and how a file row becomes a `course_create`."""
 
 from __future__ import annotations
 
@@ -6,30 +6,19 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from innovation_center.core.imports import (
-    ROW,
-    RowError,
-    choice_value,
-    duplicate_errors,
-    sorted_errors,
-    validation_errors,
-)
-from innovation_center.talent.models import Course, Program, University
+from innovation_center.core.imports import ImportColumn, TableImport, choice_value
+from innovation_center.talent.models import Course, Program
 
-# (column, required, what it holds) — shown on the import page.
 COURSE_COLUMNS = [
-    ("program", True, gettext_lazy("Name of the course program, as listed below")),
-    ("title", True, gettext_lazy("Course title")),
-    ("year", True, gettext_lazy("Year, e.g. 2021")),
-    ("term", True, gettext_lazy("spring, summer or autumn")),
-    ("teachers", True, gettext_lazy("Teachers' names, separated by semicolons")),
-    ("students_enrolled", True, gettext_lazy("Number of students enrolled")),
-    ("hours", True, gettext_lazy("Teaching hours (at least 1)")),
+    ImportColumn("program", gettext_lazy("Name of the course program, as listed below"), True),
+    ImportColumn("title", gettext_lazy("Course title"), True),
+    ImportColumn("year", gettext_lazy("Year, e.g. 2021"), True),
+    ImportColumn("term", gettext_lazy("spring, summer or autumn"), True),
+    ImportColumn("teachers", gettext_lazy("Teachers' names, separated by semicolons"), True),
+    ImportColumn("students_enrolled", gettext_lazy("Number of students enrolled"), True),
+    ImportColumn("hours", gettext_lazy("Teaching hours (at least 1)"), True),
 ]
-COLUMN_NAMES = [name for name, _required, _help in COURSE_COLUMNS]
-REQUIRED = [name for name, required, _help in COURSE_COLUMNS if required]
 NUMBERS = ("year", "students_enrolled", "hours")
-FIELD_COLUMNS = {name: name for name in COLUMN_NAMES}
 
 
 def programs_by_name() -> dict[str, list[Program]]:
@@ -55,7 +44,7 @@ def _program_for(name: str, year: int | None, programs: dict) -> Program:
 
 
 def course_fields(row: dict, programs: dict | None = None) -> dict:
-    """The model fields of one row; raises ValidationError keyed by column for bad values."""
+    """The `course_create` arguments of one row; raises ValidationError keyed by column."""
     programs = programs if programs is not None else programs_by_name()
     errors: dict[str, list[str]] = {}
     fields: dict = {
@@ -84,27 +73,18 @@ def course_fields(row: dict, programs: dict | None = None) -> dict:
     return fields
 
 
-def course_rows_check(*, rows: list[dict], university: University) -> list[RowError]:
-    """Every problem of every row, by row number and column; empty when all can be written."""
-    errors = duplicate_errors(
-        rows,
-        key=lambda r: (r.get("title", "").strip(), r.get("year", "").strip(), r.get("term", "")),
-        column="title",
-    )
-    programs = programs_by_name()
-    for row in rows:
-        try:
-            fields = course_fields(row, programs)
-        except ValidationError as error:
-            errors += validation_errors(row, error, column_of=FIELD_COLUMNS, fallback="title")
-            continue
-        fields.pop("teachers")
-        course = Course(university=university, **fields)
-        try:
-            course.full_clean()
-        except ValidationError as error:
-            errors += validation_errors(row, error, column_of=FIELD_COLUMNS, fallback="title")
-    return sorted_errors(errors)
-
-
-__all__ = ["COURSE_COLUMNS", "ROW", "course_fields", "course_rows_check"]
+COURSE_IMPORT = TableImport(
+    session_key="talent.course_import",
+    columns=COURSE_COLUMNS,
+    preview_columns=["program", "title", "year", "term", "teachers", "students_enrolled"],
+    build=course_fields,
+    lookups=lambda: {"programs": programs_by_name()},
+    # The one-course-per-semester rule names no field; the title is what repeats.
+    fallback_column="title",
+    unique=[
+        (
+            "title",
+            lambda r: (r.get("title", "").strip(), r.get("year", "").strip(), r.get("term", "")),
+        )
+    ],
+)

@@ -6,9 +6,11 @@ from collections import defaultdict
 
 from django.db.models import Count, F, IntegerField, QuerySet, Sum
 from django.db.models.functions import Coalesce, ExtractYear
+from django.utils.translation import gettext_lazy as _
 
 from innovation_center.accounts.models import AuditEvent, Membership
 from innovation_center.accounts.services import audit_history
+from innovation_center.core.exports import Column
 from innovation_center.core.scoping import get_scoped_or_404, scoped_queryset, viewer_for
 from innovation_center.talent.models import Course, CrowdTask, Internship, Program, University
 
@@ -36,6 +38,37 @@ def _as_int(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+COURSE_EXPORT = [
+    Column(_("University"), "university.name"),
+    Column(_("Program"), "program"),
+    Column(_("Title"), "title"),
+    Column(_("Year"), "year"),
+    Column(_("Term"), "get_term_display"),
+    # The teachers come from `course_list`'s prefetch.
+    Column(_("Teachers"), lambda c: "; ".join(t.name for t in c.teachers.all())),
+    Column(_("Students enrolled"), "students_enrolled"),
+    Column(_("Teaching hours"), "hours"),
+]
+CROWDTASK_EXPORT = [
+    Column(_("University"), "university.name"),
+    Column(_("Program"), "program"),
+    Column(_("Kind"), "get_kind_display"),
+    Column(_("Title"), "title"),
+    Column(_("Team"), "team"),
+    Column(_("Status"), "get_status_display"),
+    Column(_("Delivered artifact link"), "artifact_url"),
+    Column(_("Delivered on"), "delivered_on"),
+]
+INTERNSHIP_EXPORT = [
+    Column(_("University"), "university.name"),
+    Column(_("Program"), "program"),
+    Column(_("Host"), lambda i: i.host_company.legal_name if i.host_company else i.host_name),
+    Column(_("Students"), "student_count"),
+    Column(_("Starts on"), "starts_on"),
+    Column(_("Ends on"), "ends_on"),
+]
 
 
 def course_list(

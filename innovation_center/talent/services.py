@@ -7,9 +7,11 @@ university's organisation.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TypedDict
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
@@ -17,12 +19,52 @@ from django.utils.translation import gettext as _
 from innovation_center.accounts.services import audit_record, model_snapshot
 from innovation_center.core.errors import ApplicationError
 from innovation_center.core.permissions import is_coordinator_of
+from innovation_center.core.services import model_update, validated
 from innovation_center.ecosystem.models import Company
-from innovation_center.talent.models import Course, CrowdTask, Internship, Teacher, University
+from innovation_center.talent.models import (
+    Course,
+    CrowdTask,
+    Internship,
+    Program,
+    Teacher,
+    University,
+)
 
-COURSE_EDITABLE = ("program", "title", "year", "term", "students_enrolled", "hours")
-CROWDTASK_EDITABLE = ("program", "kind", "title", "team", "status", "artifact_url", "delivered_on")
-INTERNSHIP_EDITABLE = ("program", "host_name", "student_count", "starts_on", "ends_on")
+
+class CourseChanges(TypedDict, total=False):
+    """What an edit may change of a course; `teachers` are names (a list or one text)."""
+
+    program: Program
+    title: str
+    year: int
+    term: str
+    students_enrolled: int
+    hours: int
+    teachers: Sequence[str] | str
+
+
+class CrowdTaskChanges(TypedDict, total=False):
+    program: Program | None
+    kind: str
+    title: str
+    team: str
+    status: str
+    artifact_url: str
+    delivered_on: dt.date | None
+
+
+class InternshipChanges(TypedDict, total=False):
+    program: Program | None
+    host_name: str
+    student_count: int
+    starts_on: dt.date
+    ends_on: dt.date
+
+
+# The teachers are people, not a column: `_set_teachers` writes them.
+COURSE_EDITABLE = tuple(n for n in CourseChanges.__annotations__ if n != "teachers")
+CROWDTASK_EDITABLE = tuple(CrowdTaskChanges.__annotations__)
+INTERNSHIP_EDITABLE = tuple(InternshipChanges.__annotations__)
 
 
 def _require_coordinator(actor, university: University) -> None:
@@ -34,87 +76,90 @@ def _require_coordinator(actor, university: University) -> None:
         )
 
 
-def _validated(instance: Model) -> None:
-    try:
-        instance.full_clean()
-    except ValidationError as error:
-        field_errors = {
-            (None if field == NON_FIELD_ERRORS else field): messages
-            for field, messages in error.message_dict.items()
-        }
-        raise ApplicationError(" ".join(error.messages), field_errors=field_errors) from None
-
-
-def _save(
-    *,
-    actor,
-    instance,
-    action: str,
-    before: dict | None,
-    university: University,
-    teachers: list[str] | None = None,
-):
-    _validated(instance)
+@contextmanager
+def _clash_refused() -> Iterator[None]:
+    # A unique row written by someone else between our check and our insert.
     try:
         with transaction.atomic():
-            instance.save()
-            if teachers is not None:
-                _set_teachers(instance, teachers)
+            yield
     except IntegrityError:
         raise ApplicationError(
             _("This record clashes with one saved meanwhile; reload and try again.")
         ) from None
-    after = model_snapshot(instance)
+
+
+def _snapshot(instance: Model) -> dict:
+    snapshot = model_snapshot(instance)
     if isinstance(instance, Course):
-        after["teachers"] = course_teacher_names(instance)
+        snapshot["teachers"] = course_teacher_names(instance)
+    return snapshot
+
+
+def _recorded(*, actor, instance, action: str, before: dict | None):
     audit_record(
         actor=actor,
         instance=instance,
         action=action,
         before=before,
-        after=after,
-        organisation=university.organisation,
+        after=_snapshot(instance),
+        organisation=instance.university.organisation,
     )
     return instance
 
 
+def _created(*, actor, instance, teachers: list[str] | None = None):
+    validated(instance)
+    with _clash_refused():
+        instance.save()
+        if teachers is not None:
+            _set_teachers(instance, teachers)
+    return _recorded(actor=actor, instance=instance, action="create", before=None)
+
+
+def _updated(*, actor, instance, fields: Sequence[str], data, teachers: list[str] | None = None):
+    before = _snapshot(instance)
+    with _clash_refused():
+        model_update(instance=instance, fields=fields, data=data)
+        if teachers is not None:
+            _set_teachers(instance, teachers)
+    return _recorded(actor=actor, instance=instance, action="update", before=before)
+
+
 @transaction.atomic
-def course_create(*, actor, university: University, fields: dict) -> Course:
-    """Log a course for a university the actor coordinates; `fields["teachers"]` are names."""
+def course_create(
+    *,
+    actor,
+    university: University,
+    program: Program,
+    title: str,
+    year: int,
+    term: str,
+    teachers: Sequence[str] | str,
+    students_enrolled: int,
+    hours: int,
+) -> Course:
+    """Log a course for a university the actor coordinates; `teachers` are names."""
     _require_coordinator(actor, university)
-    names = _teacher_names(fields.get("teachers"))
+    names = _teacher_names(teachers)
     course = Course(
         university=university,
         logged_by=actor,
-        **{k: v for k, v in fields.items() if k in COURSE_EDITABLE},
+        program=program,
+        title=title,
+        year=year,
+        term=term,
+        students_enrolled=students_enrolled,
+        hours=hours,
     )
-    return _save(
-        actor=actor,
-        instance=course,
-        action="create",
-        before=None,
-        university=university,
-        teachers=names,
-    )
+    return _created(actor=actor, instance=course, teachers=names)
 
 
 @transaction.atomic
-def course_update(*, actor, course: Course, fields: dict) -> Course:
+def course_update(*, actor, course: Course, data: CourseChanges) -> Course:
     _require_coordinator(actor, course.university)
     course = Course.objects.select_related("university__organisation").get(pk=course.pk)
-    before = model_snapshot(course) | {"teachers": course_teacher_names(course)}
-    names = _teacher_names(fields["teachers"]) if "teachers" in fields else None
-    for name, value in fields.items():
-        if name in COURSE_EDITABLE:
-            setattr(course, name, value)
-    return _save(
-        actor=actor,
-        instance=course,
-        action="update",
-        before=before,
-        university=course.university,
-        teachers=names,
-    )
+    names = _teacher_names(data["teachers"]) if "teachers" in data else None
+    return _updated(actor=actor, instance=course, fields=COURSE_EDITABLE, data=data, teachers=names)
 
 
 def course_teacher_names(course: Course) -> list[str]:
@@ -150,80 +195,79 @@ def _set_teachers(course: Course, names: list[str]) -> None:
     course.teachers.set([existing[n] for n in names])
 
 
-def courses_import(*, actor, university: University, rows: Iterable[dict]) -> list[Course]:
-    """Log every course of a validated file for the university, all or none."""
-    from innovation_center.talent.imports import course_fields, course_rows_check, programs_by_name
-
-    _require_coordinator(actor, university)
-    rows = list(rows)
-    if course_rows_check(rows=rows, university=university):
-        raise ApplicationError(_("The file is no longer valid; preview it again."))
-    programs = programs_by_name()
-    created = []
-    with transaction.atomic():
-        for row in rows:
-            created.append(
-                course_create(
-                    actor=actor, university=university, fields=course_fields(row, programs)
-                )
-            )
-    return created
-
-
 @transaction.atomic
-def crowdtask_create(*, actor, university: University, fields: dict) -> CrowdTask:
+def crowdtask_create(
+    *,
+    actor,
+    university: University,
+    kind: str,
+    title: str,
+    team: str,
+    program: Program | None = None,
+    status: str = CrowdTask.Status.OPEN,
+    artifact_url: str = "",
+    delivered_on: dt.date | None = None,
+) -> CrowdTask:
     _require_coordinator(actor, university)
     task = CrowdTask(
-        university=university, **{k: v for k, v in fields.items() if k in CROWDTASK_EDITABLE}
+        university=university,
+        program=program,
+        kind=kind,
+        title=title,
+        team=team,
+        status=status,
+        artifact_url=artifact_url,
+        delivered_on=delivered_on,
     )
-    return _save(actor=actor, instance=task, action="create", before=None, university=university)
+    return _created(actor=actor, instance=task)
 
 
 @transaction.atomic
-def crowdtask_update(*, actor, task: CrowdTask, fields: dict) -> CrowdTask:
+def crowdtask_update(*, actor, task: CrowdTask, data: CrowdTaskChanges) -> CrowdTask:
     _require_coordinator(actor, task.university)
     task = CrowdTask.objects.select_related("university__organisation").get(pk=task.pk)
-    before = model_snapshot(task)
-    for name, value in fields.items():
-        if name in CROWDTASK_EDITABLE:
-            setattr(task, name, value)
-    return _save(
-        actor=actor, instance=task, action="update", before=before, university=task.university
-    )
+    return _updated(actor=actor, instance=task, fields=CROWDTASK_EDITABLE, data=data)
 
 
-def _link_host(internship: Internship) -> None:
+def _host_company(host_name: str) -> Company | None:
     # A host written exactly as a center company's legal name is linked to that company.
-    name = (internship.host_name or "").strip()
-    internship.host_company = Company.objects.filter(legal_name=name).first() if name else None
+    name = (host_name or "").strip()
+    return Company.objects.filter(legal_name=name).first() if name else None
 
 
 @transaction.atomic
-def internship_create(*, actor, university: University, fields: dict) -> Internship:
+def internship_create(
+    *,
+    actor,
+    university: University,
+    student_count: int,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    host_name: str = "",
+    program: Program | None = None,
+) -> Internship:
     _require_coordinator(actor, university)
     internship = Internship(
         university=university,
-        **{k: v for k, v in fields.items() if k in INTERNSHIP_EDITABLE},
+        program=program,
+        host_name=host_name,
+        host_company=_host_company(host_name),
+        student_count=student_count,
+        starts_on=starts_on,
+        ends_on=ends_on,
     )
-    _link_host(internship)
-    return _save(
-        actor=actor, instance=internship, action="create", before=None, university=university
-    )
+    return _created(actor=actor, instance=internship)
 
 
 @transaction.atomic
-def internship_update(*, actor, internship: Internship, fields: dict) -> Internship:
+def internship_update(*, actor, internship: Internship, data: InternshipChanges) -> Internship:
     _require_coordinator(actor, internship.university)
     internship = Internship.objects.select_related("university__organisation").get(pk=internship.pk)
-    before = model_snapshot(internship)
-    for name, value in fields.items():
-        if name in INTERNSHIP_EDITABLE:
-            setattr(internship, name, value)
-    _link_host(internship)
-    return _save(
+    data = dict(data)
+    data["host_company"] = _host_company(data.get("host_name", internship.host_name))
+    return _updated(
         actor=actor,
         instance=internship,
-        action="update",
-        before=before,
-        university=internship.university,
+        fields=[*INTERNSHIP_EDITABLE, "host_company"],
+        data=data,
     )

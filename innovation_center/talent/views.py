@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Callable
+from functools import partial
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from innovation_center.core.errors import ApplicationError
-from innovation_center.core.exports import export_response
-from innovation_center.core.forms import apply_service_errors, form_filters, query_without
-from innovation_center.core.imports import preview_rows, read_table
+from innovation_center.core.exports import export_format, export_table
+from innovation_center.core.forms import form_filters, form_page, query_without
+from innovation_center.core.imports import import_page
 from innovation_center.core.pagination import paginate
 from innovation_center.core.permissions import is_coordinator_of, role_required, staff_required
 from innovation_center.core.scoping import viewer_for
@@ -30,8 +29,6 @@ from innovation_center.talent.forms import (
     OverviewFilterForm,
 )
 from innovation_center.talent.models import Course, Program
-
-IMPORT_SESSION_KEY = "talent.course_import"
 
 
 def _staff_or_coordinator(user) -> bool:
@@ -58,12 +55,14 @@ def _list_page(request, *, template: str, fragment: str, context: dict) -> HttpR
     return render(request, fragment if request.htmx else template, context)
 
 
-def _form_page(request, form, *, title, cancel_url, history=None) -> HttpResponse:
-    return render(
-        request,
-        "talent/object_form.html",
-        {"form": form, "title": title, "cancel_url": cancel_url, "history": history},
-    )
+def _logged_by(request, service) -> Callable:
+    """The save of a coordinator's log page: the university is one of theirs, never a field."""
+
+    def save(form):
+        data = {k: v for k, v in form.cleaned_data.items() if k != "university"}
+        return service(actor=request.user, university=form.chosen_university(), **data)
+
+    return save
 
 
 def _require_own_row(user, row) -> None:
@@ -110,34 +109,9 @@ def course_list(request: HttpRequest) -> HttpResponse:
         program=chosen["program"],
         university=chosen.get("university"),
     )
-    fmt = request.GET.get("format")
-    if fmt in {"csv", "xlsx"}:
-        return export_response(
-            filename="courses",
-            fmt=fmt,
-            headers=[
-                _("University"),
-                _("Program"),
-                _("Title"),
-                _("Year"),
-                _("Term"),
-                _("Teachers"),
-                _("Students enrolled"),
-                _("Teaching hours"),
-            ],
-            rows=(
-                [
-                    c.university.name,
-                    str(c.program),
-                    c.title,
-                    c.year,
-                    c.get_term_display(),
-                    "; ".join(t.name for t in c.teachers.all()),
-                    c.students_enrolled,
-                    c.hours,
-                ]
-                for c in courses
-            ),
+    if fmt := export_format(request):
+        return export_table(
+            filename="courses", fmt=fmt, columns=selectors.COURSE_EXPORT, rows=courses
         )
     return _list_page(
         request,
@@ -163,21 +137,14 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @coordinator_required
 def course_create(request: HttpRequest) -> HttpResponse:
-    universities = selectors.coordinator_universities(user=request.user)
-    form = CourseForm(request.POST or None, universities=universities)
-    if request.method == "POST" and form.is_valid():
-        fields = {k: v for k, v in form.cleaned_data.items() if k != "university"}
-        try:
-            course = services.course_create(
-                actor=request.user, university=form.chosen_university(), fields=fields
-            )
-        except ApplicationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("“%(title)s” was logged.") % {"title": course.title})
-            return redirect("talent:course_list")
-    return _form_page(
-        request, form, title=_("Log a course"), cancel_url=reverse("talent:course_list")
+    return form_page(
+        request,
+        form_class=CourseForm,
+        form_kwargs={"universities": selectors.coordinator_universities(user=request.user)},
+        save=_logged_by(request, services.course_create),
+        title=_("Log a course"),
+        cancel_url=reverse("talent:course_list"),
+        message=lambda course: _("“%(title)s” was logged.") % {"title": course.title},
     )
 
 
@@ -185,18 +152,13 @@ def course_create(request: HttpRequest) -> HttpResponse:
 def course_edit(request: HttpRequest, pk: int) -> HttpResponse:
     course = selectors.course_get(user=request.user, pk=pk)
     _require_own_row(request.user, course)
-    form = CourseForm(request.POST or None, instance=course)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.course_update(actor=request.user, course=course, fields=form.cleaned_data)
-        except ApplicationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("The changes were saved."))
-            return redirect("talent:course_detail", pk=course.pk)
-    return _form_page(
+    return form_page(
         request,
-        form,
+        form_class=CourseForm,
+        instance=course,
+        save=lambda form: services.course_update(
+            actor=request.user, course=course, data=form.cleaned_data
+        ),
         title=_("Edit %(name)s") % {"name": course},
         cancel_url=reverse("talent:course_detail", args=[course.pk]),
         history=selectors.history_for(user=request.user, instance=course),
@@ -207,67 +169,30 @@ def course_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def course_import(request: HttpRequest) -> HttpResponse:
     """Upload → preview (every row's errors) → confirm (all rows in one transaction)."""
     universities = selectors.coordinator_universities(user=request.user)
-    context = {
-        "columns": imports.COURSE_COLUMNS,
-        "programs": selectors.program_choices(kind=Program.Kind.COURSE),
-        "terms": Course.Term.choices,
-        "title": _("Import courses"),
-        "action_url": reverse("talent:course_import"),
-    }
-    form = CourseImportForm(universities=universities)
-    if request.method == "POST" and request.POST.get("step") == "confirm":
-        stored = request.session.pop(IMPORT_SESSION_KEY, None)
-        if not stored or stored.get("token") != request.POST.get("token"):
-            messages.error(request, _("This preview has expired; upload the file again."))
-            return redirect("talent:course_import")
-        # The university is checked again: membership may have changed since the preview.
-        university = universities.filter(pk=stored["university"]).first()
+
+    def writer(kept: dict) -> Callable:
+        # Checked again at the confirm step: membership may have changed since the preview.
+        university = universities.filter(pk=kept["university"]).first()
         if university is None:
             raise PermissionDenied
-        try:
-            created = services.courses_import(
-                actor=request.user, university=university, rows=stored["rows"]
-            )
-        except ApplicationError as error:
-            messages.error(request, error.message)
-            return redirect("talent:course_import")
-        messages.success(request, _("%(count)d courses were imported.") % {"count": len(created)})
-        return redirect("talent:course_list")
-    if request.method == "POST":
-        form = CourseImportForm(request.POST, request.FILES, universities=universities)
-        if form.is_valid():
-            university = form.chosen_university()
-            try:
-                rows = read_table(
-                    form.cleaned_data["file"],
-                    columns=imports.COLUMN_NAMES,
-                    required=imports.REQUIRED,
-                )
-            except ApplicationError as error:
-                form.add_error("file", error.message)
-            else:
-                errors = imports.course_rows_check(rows=rows, university=university)
-                context.update(
-                    {"rows": rows, "errors": errors, "previewed": True, "university": university}
-                )
-                if not errors:
-                    token = uuid.uuid4().hex
-                    # Plain strings in the JSON session: nothing from the file is unpickled.
-                    request.session[IMPORT_SESSION_KEY] = {
-                        "token": token,
-                        "rows": rows,
-                        "university": university.pk,
-                    }
-                    columns = ["program", "title", "year", "term", "teachers", "students_enrolled"]
-                    context.update(
-                        {
-                            "token": token,
-                            "preview_columns": columns,
-                            "preview_rows": preview_rows(rows, columns),
-                        }
-                    )
-    context["form"] = form
-    return render(request, "talent/course_import.html", context)
+        return partial(services.course_create, actor=request.user, university=university)
+
+    return import_page(
+        request,
+        spec=imports.COURSE_IMPORT,
+        form_class=CourseImportForm,
+        form_kwargs={"universities": universities},
+        keep=lambda form: {"university": form.chosen_university().pk},
+        writer=writer,
+        done=lambda count: _("%(count)d courses were imported.") % {"count": count},
+        success_url=reverse("talent:course_list"),
+        title=_("Import courses"),
+        template="talent/course_import.html",
+        context={
+            "programs": selectors.program_choices(kind=Program.Kind.COURSE),
+            "terms": Course.Term.choices,
+        },
+    )
 
 
 # Crowd-development tasks --------------------------------------------------------------------
@@ -289,34 +214,9 @@ def crowdtask_list(request: HttpRequest) -> HttpResponse:
         program=chosen["program"],
         university=chosen.get("university"),
     )
-    fmt = request.GET.get("format")
-    if fmt in {"csv", "xlsx"}:
-        return export_response(
-            filename="crowd-tasks",
-            fmt=fmt,
-            headers=[
-                _("University"),
-                _("Program"),
-                _("Kind"),
-                _("Title"),
-                _("Team"),
-                _("Status"),
-                _("Delivered artifact link"),
-                _("Delivered on"),
-            ],
-            rows=(
-                [
-                    t.university.name,
-                    str(t.program or ""),
-                    t.get_kind_display(),
-                    t.title,
-                    t.team,
-                    t.get_status_display(),
-                    t.artifact_url,
-                    t.delivered_on.isoformat() if t.delivered_on else "",
-                ]
-                for t in tasks
-            ),
+    if fmt := export_format(request):
+        return export_table(
+            filename="crowd-tasks", fmt=fmt, columns=selectors.CROWDTASK_EXPORT, rows=tasks
         )
     return _list_page(
         request,
@@ -328,24 +228,14 @@ def crowdtask_list(request: HttpRequest) -> HttpResponse:
 
 @coordinator_required
 def crowdtask_create(request: HttpRequest) -> HttpResponse:
-    universities = selectors.coordinator_universities(user=request.user)
-    form = CrowdTaskForm(request.POST or None, universities=universities)
-    if request.method == "POST" and form.is_valid():
-        fields = {k: v for k, v in form.cleaned_data.items() if k != "university"}
-        try:
-            services.crowdtask_create(
-                actor=request.user, university=form.chosen_university(), fields=fields
-            )
-        except ApplicationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("The task was logged."))
-            return redirect("talent:crowdtask_list")
-    return _form_page(
+    return form_page(
         request,
-        form,
+        form_class=CrowdTaskForm,
+        form_kwargs={"universities": selectors.coordinator_universities(user=request.user)},
+        save=_logged_by(request, services.crowdtask_create),
         title=_("Log a crowd-development task"),
         cancel_url=reverse("talent:crowdtask_list"),
+        message=_("The task was logged."),
     )
 
 
@@ -353,18 +243,13 @@ def crowdtask_create(request: HttpRequest) -> HttpResponse:
 def crowdtask_edit(request: HttpRequest, pk: int) -> HttpResponse:
     task = selectors.crowdtask_get(user=request.user, pk=pk)
     _require_own_row(request.user, task)
-    form = CrowdTaskForm(request.POST or None, instance=task)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.crowdtask_update(actor=request.user, task=task, fields=form.cleaned_data)
-        except ApplicationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("The changes were saved."))
-            return redirect("talent:crowdtask_list")
-    return _form_page(
+    return form_page(
         request,
-        form,
+        form_class=CrowdTaskForm,
+        instance=task,
+        save=lambda form: services.crowdtask_update(
+            actor=request.user, task=task, data=form.cleaned_data
+        ),
         title=_("Edit %(name)s") % {"name": task},
         cancel_url=reverse("talent:crowdtask_list"),
         history=selectors.history_for(user=request.user, instance=task),
@@ -389,30 +274,12 @@ def internship_list(request: HttpRequest) -> HttpResponse:
         program=chosen["program"],
         university=chosen.get("university"),
     )
-    fmt = request.GET.get("format")
-    if fmt in {"csv", "xlsx"}:
-        return export_response(
+    if fmt := export_format(request):
+        return export_table(
             filename="internships",
             fmt=fmt,
-            headers=[
-                _("University"),
-                _("Program"),
-                _("Host"),
-                _("Students"),
-                _("Starts on"),
-                _("Ends on"),
-            ],
-            rows=(
-                [
-                    i.university.name,
-                    str(i.program or ""),
-                    i.host_company.legal_name if i.host_company else i.host_name,
-                    i.student_count,
-                    i.starts_on.isoformat(),
-                    i.ends_on.isoformat(),
-                ]
-                for i in internships
-            ),
+            columns=selectors.INTERNSHIP_EXPORT,
+            rows=internships,
         )
     return _list_page(
         request,
@@ -424,21 +291,14 @@ def internship_list(request: HttpRequest) -> HttpResponse:
 
 @coordinator_required
 def internship_create(request: HttpRequest) -> HttpResponse:
-    universities = selectors.coordinator_universities(user=request.user)
-    form = InternshipForm(request.POST or None, universities=universities)
-    if request.method == "POST" and form.is_valid():
-        fields = {k: v for k, v in form.cleaned_data.items() if k != "university"}
-        try:
-            services.internship_create(
-                actor=request.user, university=form.chosen_university(), fields=fields
-            )
-        except ApplicationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("The internship was logged."))
-            return redirect("talent:internship_list")
-    return _form_page(
-        request, form, title=_("Log an internship"), cancel_url=reverse("talent:internship_list")
+    return form_page(
+        request,
+        form_class=InternshipForm,
+        form_kwargs={"universities": selectors.coordinator_universities(user=request.user)},
+        save=_logged_by(request, services.internship_create),
+        title=_("Log an internship"),
+        cancel_url=reverse("talent:internship_list"),
+        message=_("The internship was logged."),
     )
 
 
@@ -446,20 +306,13 @@ def internship_create(request: HttpRequest) -> HttpResponse:
 def internship_edit(request: HttpRequest, pk: int) -> HttpResponse:
     internship = selectors.internship_get(user=request.user, pk=pk)
     _require_own_row(request.user, internship)
-    form = InternshipForm(request.POST or None, instance=internship)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.internship_update(
-                actor=request.user, internship=internship, fields=form.cleaned_data
-            )
-        except ApplicationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("The changes were saved."))
-            return redirect("talent:internship_list")
-    return _form_page(
+    return form_page(
         request,
-        form,
+        form_class=InternshipForm,
+        instance=internship,
+        save=lambda form: services.internship_update(
+            actor=request.user, internship=internship, data=form.cleaned_data
+        ),
         title=_("Edit %(name)s") % {"name": internship},
         cancel_url=reverse("talent:internship_list"),
         history=selectors.history_for(user=request.user, instance=internship),

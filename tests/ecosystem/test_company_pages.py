@@ -198,3 +198,20 @@ def test_it_renders_every_staff_page(client, staff, company):
         response = client.get(reverse(name, args=args))
         assert response.status_code == 200, name
         assert "<html" in response.content.decode(), name
+
+
+def test_it_exports_the_declared_columns(client, staff, company):
+    helpers.engagement(company, stage="model_development")
+    client.force_login(staff)
+    response = client.get(reverse("ecosystem:company_list"), {"format": "csv"})
+    header, row = response.content.decode("utf-8-sig").splitlines()
+    assert header.split(",")[0] == "Legal name" and header.endswith("Lifecycle stage")
+    assert row.split(",") == [
+        "Own Co",
+        company.uscc,
+        "Smart manufacturing",
+        "武汉",
+        "Small (10–99)",
+        "Incubating",
+        "Model development",
+    ]

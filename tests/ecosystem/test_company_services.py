@@ -78,3 +78,15 @@ def test_it_admits_from_the_page(client, staff):
     assert "is admitted" in response.content.decode()
     company.refresh_from_db()
     assert company.status == "admitted"
+
+
+def test_it_saves_only_what_an_edit_changes(staff):
+    company = factories.company(city="武汉")
+    stamp = Company.objects.get(pk=company.pk).updated_at
+    services.company_update(actor=staff, company=company, data={"city": "武汉"})
+    assert Company.objects.get(pk=company.pk).updated_at == stamp
+    services.company_update(actor=staff, company=company, data={"city": "深圳", "status": "exited"})
+    company.refresh_from_db()
+    assert company.city == "深圳" and company.status == "incubating"
+    changes = [event.after for event in AuditEvent.objects.filter(action="update")]
+    assert {"city": "深圳"} in changes

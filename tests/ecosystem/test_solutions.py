@@ -158,7 +158,7 @@ def test_it_creates_and_edits_a_solution_with_history(client, staff, company, me
 
 def test_it_unpublishes_a_case_that_leaves_launched(staff):
     case = helpers.solution("Case", status="launched", is_published=True)
-    services.solution_update(actor=staff, solution=case, fields={"status": "verified"})
+    services.solution_update(actor=staff, solution=case, data={"status": "verified"})
     case.refresh_from_db()
     assert not case.is_published
 
@@ -167,3 +167,11 @@ def test_it_lets_a_member_without_a_company_solution_see_only_cases(client, cata
     loner = factories.user()
     client.force_login(loner)
     assert names(client.get(reverse("ecosystem:solution_list"))) == ["Public Case"]
+
+
+def test_it_exports_dates_flags_and_companies(client, staff, company, other_company):
+    helpers.solution("Kit", company, other_company, status="launched", is_published=True)
+    client.force_login(staff)
+    response = client.get(reverse("ecosystem:solution_list"), {"format": "csv"})
+    row = response.content.decode("utf-8-sig").splitlines()[1]
+    assert row == "Kit,Smart city,Launched,2024-06-01,yes,Other Co; Own Co"

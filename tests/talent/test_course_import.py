@@ -104,3 +104,16 @@ def test_it_refuses_another_university_in_the_upload(
 def test_it_keeps_the_course_import_for_coordinators(client, request, who):
     client.force_login(request.getfixturevalue(who))
     assert client.get(reverse("talent:course_import")).status_code == 403
+
+
+def test_it_names_the_university_in_the_preview(client, coordinator, university, course_program):
+    client.force_login(coordinator)
+    preview = upload(client, csv_upload(HEADER + line("A")))
+    assert f"For {university.name}." in preview.content.decode()
+    assert not Course.objects.exists()
+
+
+def test_it_refuses_what_the_service_refuses(client, coordinator, university, course_program):
+    client.force_login(coordinator)
+    response = upload(client, csv_upload(HEADER + line("A", teachers="x" * 101)))
+    assert [(e.row, e.column) for e in response.context["errors"]] == [(2, "teachers")]
