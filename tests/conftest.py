@@ -26,3 +26,14 @@ def _celery_eager():
 
 # Real Celery worker processes, for the tests that need them (`workers` fixture).
 pytest_plugins = ["tests.workers"]
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    # A request through LocaleMiddleware leaves its language active in this thread; the next
+    # test must start in the default language, whatever ran before it.
+    from django.conf import settings
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

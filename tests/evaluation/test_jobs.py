@@ -92,15 +92,15 @@ def test_it_retries_a_shard_on_another_device_when_its_device_fails(
 
     job = submit(setup)
     [placement] = schedule_round()
+    assert placement.job_id == job.pk and len(placement.device_ids) == 2
     pending = services.job_start(job_id=job.pk)
     assert pending == [0, 1]
     failed_device = JobShard.objects.get(job=job, index=0).accelerator
-    staff = factories.center_staff(role=Membership.Role.CENTER_OPERATOR)
+    assert failed_device.pk in placement.device_ids
     # Mark it failed without ending the lease, as a device dying mid-run would.
     from innovation_center.compute.models import Accelerator
 
     Accelerator.objects.filter(pk=failed_device.pk).update(health="failed")
-    assert staff and placement
     with django_capture_on_commit_callbacks(execute=True):
         for index in pending:
             services.shard_execute(job_id=job.pk, index=index)
