@@ -27,7 +27,7 @@ app.conf.beat_schedule = {
     },
     # The safety net behind the scheduling done on every submit and finish.
     "schedule-jobs": {
-        "task": "innovation_center.compute.tasks.schedule_jobs",
+        "task": "innovation_center.evaluation.tasks.schedule_jobs",
         "schedule": 30.0,
         "options": {"expires": 25},
     },

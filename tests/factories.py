@@ -16,6 +16,7 @@ from innovation_center.compute.models import (
     Allocation,
     LedgerEntry,
     Site,
+    Workload,
 )
 from innovation_center.core import clock
 from innovation_center.core.uscc import check_character
@@ -171,4 +172,29 @@ def job(grant: Allocation, **fields) -> EvaluationJob:
         "estimate_hours": Decimal("0.5"),
     }
     defaults.update(fields)
-    return EvaluationJob.objects.create(company=grant.company, allocation=grant, **defaults)
+    status = defaults.get("status", EvaluationJob.Status.QUEUED)
+    work = Workload.objects.create(
+        allocation=grant,
+        devices_requested=defaults["devices_requested"],
+        priority=defaults.get("priority", 0),
+        estimate_hours=defaults["estimate_hours"],
+        status=Workload.Status.FINISHED if status in EvaluationJob.FINISHED else status,
+        created_at=defaults.get("created_at") or clock.now(),
+        scheduled_at=defaults.get("scheduled_at"),
+    )
+    job = EvaluationJob.objects.create(
+        company=grant.company, allocation=grant, workload=work, **defaults
+    )
+    Workload.objects.filter(pk=work.pk).update(label=f"#{job.pk} {job.model.name}")
+    return job
+
+
+def job_set(job: EvaluationJob, **fields) -> None:
+    """Put a job (and its workload, in step) into a state, as tests of later steps need."""
+    EvaluationJob.objects.filter(pk=job.pk).update(**fields)
+    work = {k: v for k, v in fields.items() if k in ("created_at", "scheduled_at", "finished_at")}
+    if "status" in fields:
+        status = fields["status"]
+        work["status"] = Workload.Status.FINISHED if status in EvaluationJob.FINISHED else status
+    if work:
+        Workload.objects.filter(pk=job.workload_id).update(**work)

@@ -51,7 +51,7 @@ class LedgerEntryInline(admin.TabularInline):
     model = LedgerEntry
     extra = 0
     can_delete = False
-    readonly_fields = ["kind", "available", "reserved", "job", "actor", "memo", "created_at"]
+    readonly_fields = ["kind", "available", "reserved", "workload", "actor", "memo", "created_at"]
 
     # The ledger is append-only; corrections are new rows made by services.
     def has_add_permission(self, request, obj=None):
@@ -79,7 +79,7 @@ class AllocationAdmin(admin.ModelAdmin):
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "allocation", "kind", "available", "reserved", "job"]
+    list_display = ["created_at", "allocation", "kind", "available", "reserved", "workload"]
     list_filter = ["kind"]
     list_select_related = ["allocation__company"]
 
@@ -92,8 +92,8 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 
 @admin.register(Lease)
 class LeaseAdmin(admin.ModelAdmin):
-    list_display = ["accelerator", "allocation", "job", "started_at", "ended_at"]
+    list_display = ["accelerator", "allocation", "workload", "started_at", "ended_at"]
     list_filter = ["accelerator__site"]
-    list_select_related = ["accelerator", "allocation__company", "job"]
-    raw_id_fields = ["accelerator", "allocation", "job"]
+    list_select_related = ["accelerator", "allocation__company", "workload"]
+    raw_id_fields = ["accelerator", "allocation", "workload"]
     date_hierarchy = "started_at"

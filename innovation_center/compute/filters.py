@@ -29,4 +29,4 @@ class AllocationFilter(django_filters.FilterSet):
 class LedgerEntryFilter(django_filters.FilterSet):
     class Meta:
         model = LedgerEntry
-        fields = ["allocation", "kind", "job"]
+        fields = ["allocation", "kind", "workload"]

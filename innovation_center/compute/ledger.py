@@ -4,8 +4,8 @@ Guarantees:
 - an allocation's available balance never goes below zero: a reservation locks the
   allocation row (`SELECT ... FOR UPDATE`) and re-sums its rows before inserting, so
   reservations admitted at the same instant are serialised;
-- a job is reserved, charged and refunded at most once: settling a job twice returns the
-  first settlement (and the database refuses a second row of a kind for a job).
+- a workload is reserved, charged and refunded at most once: settling it twice returns the
+  first settlement (and the database refuses a second row of a kind for a workload).
 """
 
 from __future__ import annotations
@@ -73,8 +73,8 @@ def ledger_credit(*, allocation: Allocation, amount, actor=None, memo: str = "")
 
 
 @transaction.atomic
-def ledger_reserve(*, allocation: Allocation, job, amount, actor=None) -> LedgerEntry:
-    """Hold `amount` hours of the allocation for `job`; refuse when the balance is short."""
+def ledger_reserve(*, allocation: Allocation, workload, amount, actor=None) -> LedgerEntry:
+    """Hold `amount` hours of the allocation for `workload`; refuse when the balance is short."""
     amount = hours(amount)
     if amount <= 0:
         raise ApplicationError(
@@ -95,7 +95,7 @@ def ledger_reserve(*, allocation: Allocation, job, amount, actor=None) -> Ledger
         with transaction.atomic():
             return LedgerEntry.objects.create(
                 allocation=allocation,
-                job=job,
+                workload=workload,
                 kind=LedgerEntry.Kind.RESERVE,
                 available=-amount,
                 reserved=amount,
@@ -115,8 +115,8 @@ class Settlement:
 
 
 @transaction.atomic
-def ledger_settle(*, job, used) -> Settlement:
-    """Charge what the job used (at most its reserve) and refund the rest, exactly once.
+def ledger_settle(*, workload, used) -> Settlement:
+    """Charge what the workload used (at most its reserve) and refund the rest, exactly once.
 
     A retry after the first settlement changes nothing and reports the first figures.
     """
@@ -124,7 +124,7 @@ def ledger_settle(*, job, used) -> Settlement:
     # settlement that committed while we waited for the lock is then visible to us.
     reserve = (
         LedgerEntry.objects.select_for_update()
-        .filter(job=job, kind=LedgerEntry.Kind.RESERVE)
+        .filter(workload=workload, kind=LedgerEntry.Kind.RESERVE)
         .first()
     )
     if reserve is None:
@@ -132,7 +132,7 @@ def ledger_settle(*, job, used) -> Settlement:
     rows = {
         row.kind: row
         for row in LedgerEntry.objects.filter(
-            job=job, kind__in=[LedgerEntry.Kind.CHARGE, LedgerEntry.Kind.REFUND]
+            workload=workload, kind__in=[LedgerEntry.Kind.CHARGE, LedgerEntry.Kind.REFUND]
         )
     }
     if LedgerEntry.Kind.CHARGE in rows:
@@ -144,20 +144,20 @@ def ledger_settle(*, job, used) -> Settlement:
     refunded = held - charged
     LedgerEntry.objects.create(
         allocation_id=reserve.allocation_id,
-        job=job,
+        workload=workload,
         kind=LedgerEntry.Kind.CHARGE,
         available=ZERO,
         reserved=-charged,
-        memo=_("Job #%(id)s") % {"id": job.pk},
+        memo=str(workload)[:200],
     )
     if refunded > 0:
         LedgerEntry.objects.create(
             allocation_id=reserve.allocation_id,
-            job=job,
+            workload=workload,
             kind=LedgerEntry.Kind.REFUND,
             available=refunded,
             reserved=-refunded,
-            memo=_("Unused reserve of job #%(id)s") % {"id": job.pk},
+            memo=(_("Unused reserve of %(work)s") % {"work": workload})[:200],
         )
     return Settlement(charged, refunded, repeated=False)
 

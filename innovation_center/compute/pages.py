@@ -50,13 +50,13 @@ def page_of(request, queryset, *, param: str, per_page: int = 25):
 
 
 def attach_current_leases(devices) -> list[Accelerator]:
-    """Set `current_lease` (with its job and company) on each device, in one query."""
+    """Set `current_lease` (with its workload and company) on each device, in one query."""
     devices = list(devices)
     leases = {
         lease.accelerator_id: lease
         for lease in Lease.objects.filter(
             accelerator_id__in=[d.pk for d in devices], ended_at__isnull=True
-        ).select_related("allocation__company", "job")
+        ).select_related("allocation__company", "workload")
     }
     for device in devices:
         device.current_lease = leases.get(device.pk)

@@ -1,12 +1,16 @@
-"""Bind queued jobs to free, healthy accelerators.
+"""Bind queued workloads to free, healthy accelerators.
+
+The scheduler knows workloads, not what they are: it binds devices, moves the workload to
+`scheduled` and sends `workloads_placed` in the same transaction, so the app that owns the
+work (evaluation) moves its own record in step and dispatches it.
 
 Order: priority first, then fair share (the company that used the least of its grant over
-the last 30 days goes first), then submission time. A job never takes more devices at once
-than its allocation's cap; draining and failed devices are never bound. EASY backfill: when a
-job is blocked for lack of free devices, later jobs may start only if they end before the
-blocked job could start (its shadow time) or use devices it will not need then.
+the last 30 days goes first), then submission time. A workload never takes more devices at
+once than its allocation's cap; draining and failed devices are never bound. EASY backfill:
+when one is blocked for lack of free devices, later ones may start only if they end before
+the blocked one could start (its shadow time) or use devices it will not need then.
 
-Several schedulers may run at once: queued jobs and free devices are locked with
+Several schedulers may run at once: queued workloads and free devices are locked with
 `SELECT ... FOR UPDATE SKIP LOCKED`, and the partial unique index on active leases makes
 double-booking impossible even if the code were wrong. A round runs a fixed number of
 queries whatever the number of jobs.
@@ -22,15 +26,15 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Sum
 
-from innovation_center.compute.models import Accelerator, Allocation, Lease, LedgerEntry
+from innovation_center.compute.models import Accelerator, Allocation, Lease, LedgerEntry, Workload
+from innovation_center.compute.signals import workload_requeued, workloads_placed
 from innovation_center.core import clock
-from innovation_center.evaluation.models import EvaluationJob
 
 FAIR_SHARE_WINDOW = dt.timedelta(days=30)
 
 
 @dataclass
-class QueuedJob:
+class QueuedWorkload:
     id: int
     company_id: int
     allocation_id: int
@@ -51,7 +55,7 @@ class QueuedJob:
 
 @dataclass
 class Placement:
-    job_id: int
+    workload_id: int
     device_ids: list[int]
 
 
@@ -59,7 +63,7 @@ class Placement:
 class Blocker:
     """The first blocked job of a pool and the promise backfill must keep to it."""
 
-    job: QueuedJob
+    job: QueuedWorkload
     shadow: dt.datetime
     extra: int
     candidates: set[int] = field(default_factory=set)
@@ -92,22 +96,20 @@ def company_usage(*, now: dt.datetime) -> dict[int, float]:
     }
 
 
-def queue_order(jobs: list[QueuedJob]) -> list[QueuedJob]:
+def queue_order(jobs: list[QueuedWorkload]) -> list[QueuedWorkload]:
     return sorted(jobs, key=lambda j: (-j.priority, j.usage, j.created_at, j.id))
 
 
-def queued_jobs(*, now: dt.datetime, lock: bool) -> list[QueuedJob]:
-    qs = EvaluationJob.objects.filter(
-        status=EvaluationJob.Status.QUEUED,
-        cancel_requested=False,
-        allocation__status=Allocation.Status.ACTIVE,
+def queued_workloads(*, now: dt.datetime, lock: bool) -> list[QueuedWorkload]:
+    qs = Workload.objects.filter(
+        status=Workload.Status.QUEUED, allocation__status=Allocation.Status.ACTIVE
     )
     if lock:
         qs = qs.select_for_update(skip_locked=True, of=("self",))
     usage = company_usage(now=now)
     rows = qs.values_list(
         "id",
-        "company_id",
+        "allocation__company_id",
         "allocation_id",
         "devices_requested",
         "priority",
@@ -119,7 +121,7 @@ def queued_jobs(*, now: dt.datetime, lock: bool) -> list[QueuedJob]:
     )
     return queue_order(
         [
-            QueuedJob(
+            QueuedWorkload(
                 id=r[0],
                 company_id=r[1],
                 allocation_id=r[2],
@@ -147,14 +149,14 @@ class Busy:
 
 
 def _busy_devices(now: dt.datetime) -> list[Busy]:
-    """Every active lease with the time its job is expected to release the device."""
+    """Every active lease with the time its workload is expected to release the device."""
     rows = Lease.objects.filter(ended_at__isnull=True).values_list(
         "accelerator_id",
         "accelerator__accelerator_type_id",
         "accelerator__site_id",
         "started_at",
-        "job__estimate_hours",
-        "job__devices_requested",
+        "workload__estimate_hours",
+        "workload__devices_requested",
         "allocation_id",
     )
     busy = []
@@ -164,7 +166,9 @@ def _busy_devices(now: dt.datetime) -> list[Busy]:
     return busy
 
 
-def _shadow(job: QueuedJob, free_ids: list[int], busy: list[Busy], now) -> tuple[dt.datetime, int]:
+def _shadow(
+    job: QueuedWorkload, free_ids: list[int], busy: list[Busy], now
+) -> tuple[dt.datetime, int]:
     ends = sorted(b.end for b in busy if job.matches(b.type_id, b.site_id))
     need = job.devices - len(free_ids)
     if need <= 0:
@@ -177,7 +181,7 @@ def _shadow(job: QueuedJob, free_ids: list[int], busy: list[Busy], now) -> tuple
 
 
 def plan(
-    jobs: list[QueuedJob],
+    jobs: list[QueuedWorkload],
     free: list[tuple[int, int, int]],
     active_per_allocation: dict[int, int],
     busy,
@@ -243,10 +247,11 @@ def _pick(candidates: list[int], count: int, free_left) -> list[int]:
 
 
 def schedule_round(*, now: dt.datetime | None = None) -> list[Placement]:
-    """Bind what can run now; returns the placements made (leases created, jobs scheduled)."""
+    """Bind what can run now; returns the placements made (leases created, workloads
+    scheduled, `workloads_placed` sent inside the same transaction)."""
     now = now or clock.now()
     with transaction.atomic():
-        jobs = queued_jobs(now=now, lock=True)
+        jobs = queued_workloads(now=now, lock=True)
         if not jobs:
             return []
         free = _free_devices(lock=True)
@@ -265,8 +270,8 @@ def schedule_round(*, now: dt.datetime | None = None) -> list[Placement]:
         leases = [
             Lease(
                 accelerator_id=device,
-                allocation_id=allocation_of[p.job_id],
-                job_id=p.job_id,
+                allocation_id=allocation_of[p.workload_id],
+                workload_id=p.workload_id,
                 started_at=now,
             )
             for p in placements
@@ -279,42 +284,45 @@ def schedule_round(*, now: dt.datetime | None = None) -> list[Placement]:
             # Another scheduler bound one of these devices between our read and our write:
             # the constraint held; place nothing this round and let the next one retry.
             return []
-        EvaluationJob.objects.filter(
-            pk__in=[p.job_id for p in placements], status=EvaluationJob.Status.QUEUED
-        ).update(status=EvaluationJob.Status.SCHEDULED, scheduled_at=now)
+        Workload.objects.filter(
+            pk__in=[p.workload_id for p in placements], status=Workload.Status.QUEUED
+        ).update(status=Workload.Status.SCHEDULED, scheduled_at=now)
+        workloads_placed.send(sender=Workload, placements=placements, at=now)
     return placements
 
 
 @transaction.atomic
-def job_release_failed_device(*, accelerator: Accelerator, at: dt.datetime) -> list[int]:
-    """End the lease on a failed device; a job that had not started yet goes back to the queue."""
+def workload_release_failed_device(*, accelerator: Accelerator, at: dt.datetime) -> list[int]:
+    """End the lease on a failed device; a workload that had not started yet goes back to the
+    queue (`workload_requeued` is sent in the same transaction). Returns the requeued ids."""
     lease = (
         Lease.objects.select_for_update(of=("self",))
         .filter(accelerator=accelerator, ended_at__isnull=True)
-        .select_related("job")
         .first()
     )
     if lease is None:
         return []
     Lease.objects.filter(pk=lease.pk).update(ended_at=at)
-    job = lease.job
-    if job is None or job.status != EvaluationJob.Status.SCHEDULED:
+    if lease.workload_id is None:
         return []
-    # Conditional: a worker that started the job meanwhile keeps it (it retries the shard).
-    if EvaluationJob.objects.filter(pk=job.pk, status=EvaluationJob.Status.SCHEDULED).update(
-        status=EvaluationJob.Status.QUEUED, scheduled_at=None
+    # Conditional: a worker that started the work meanwhile keeps it (it retries the shard).
+    if Workload.objects.filter(pk=lease.workload_id, status=Workload.Status.SCHEDULED).update(
+        status=Workload.Status.QUEUED, scheduled_at=None
     ):
-        Lease.objects.filter(job=job, ended_at__isnull=True).update(ended_at=at)
-        return [job.pk]
+        Lease.objects.filter(workload_id=lease.workload_id, ended_at__isnull=True).update(
+            ended_at=at
+        )
+        workload_requeued.send(sender=Workload, workload_ids=[lease.workload_id], at=at)
+        return [lease.workload_id]
     return []
 
 
-def queue_position(*, job: EvaluationJob) -> int | None:
-    """1-based position of a queued job in the order the scheduler will consider it."""
-    if job.status != EvaluationJob.Status.QUEUED:
+def queue_position(*, workload: Workload) -> int | None:
+    """1-based position of a queued workload in the order the scheduler will consider it."""
+    if workload.status != Workload.Status.QUEUED:
         return None
-    ids = [j.id for j in queued_jobs(now=clock.now(), lock=False)]
-    return ids.index(job.pk) + 1 if job.pk in ids else None
+    ids = [j.id for j in queued_workloads(now=clock.now(), lock=False)]
+    return ids.index(workload.pk) + 1 if workload.pk in ids else None
 
 
 def _free_devices(*, lock: bool) -> list[tuple[int, int, int]]:
@@ -325,17 +333,18 @@ def _free_devices(*, lock: bool) -> list[tuple[int, int, int]]:
     return list(qs.values_list("id", "accelerator_type_id", "site_id"))
 
 
-def estimated_start(*, job: EvaluationJob) -> dt.datetime | None:
-    """When a queued job should start, from the running jobs' expected ends.
+def estimated_start(*, workload: Workload) -> dt.datetime | None:
+    """When a queued workload should start, from the running ones' expected ends.
 
     Replays the scheduler forward in time: at each expected release the freed devices are
-    offered to the queue in scheduler order, until this job is placed. None when it cannot
+    offered to the queue in scheduler order, until this one is placed. None when it cannot
     be placed with the devices that exist (e.g. all of its kind failed).
     """
-    if job.status != EvaluationJob.Status.QUEUED:
+    if workload.status != Workload.Status.QUEUED:
         return None
+    job = workload
     now = clock.now()
-    pending = queued_jobs(now=now, lock=False)
+    pending = queued_workloads(now=now, lock=False)
     if job.pk not in {j.id for j in pending}:
         return None
     busy = _busy_devices(now)
@@ -346,12 +355,12 @@ def estimated_start(*, job: EvaluationJob) -> dt.datetime | None:
         for b in busy:
             active[b.allocation_id] += 1
         placements = plan(pending, free, active, busy, moment)
-        if any(p.job_id == job.pk for p in placements):
+        if any(p.workload_id == job.pk for p in placements):
             return moment
         by_id = {j.id: j for j in pending}
         pool = {d: (t, s) for d, t, s in free}
         for p in placements:
-            queued = by_id.pop(p.job_id)
+            queued = by_id.pop(p.workload_id)
             for device in p.device_ids:
                 t, s = pool.pop(device)
                 busy.append(Busy(device, t, s, moment + queued.duration, queued.allocation_id))

@@ -21,6 +21,7 @@ from innovation_center.compute.models import (
     Lease,
     LedgerEntry,
     Site,
+    Workload,
 )
 from innovation_center.core import clock
 from innovation_center.core.scoping import scoped_queryset
@@ -227,13 +228,11 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def queue_waits(*, year: int, month: int) -> dict:
-    """Waits between submission and binding for jobs bound in the month, in seconds."""
-    from innovation_center.evaluation.models import EvaluationJob
-
+    """Waits between submission and binding for work bound in the month, in seconds."""
     start, end = clock.month_bounds(year, month)
     waits = [
         (scheduled - created).total_seconds()
-        for created, scheduled in EvaluationJob.objects.filter(
+        for created, scheduled in Workload.objects.filter(
             scheduled_at__gte=start, scheduled_at__lt=end
         ).values_list("created_at", "scheduled_at")
     ]
@@ -241,7 +240,7 @@ def queue_waits(*, year: int, month: int) -> dict:
         "jobs": len(waits),
         "median_seconds": percentile(waits, 50),
         "p95_seconds": percentile(waits, 95),
-        "waiting_now": EvaluationJob.objects.filter(status=EvaluationJob.Status.QUEUED).count(),
+        "waiting_now": Workload.objects.filter(status=Workload.Status.QUEUED).count(),
     }
 
 

@@ -196,7 +196,7 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = LedgerEntry
-        fields = ["id", "allocation", "kind", "available", "reserved", "job", "actor", "memo"]
+        fields = ["id", "allocation", "kind", "available", "reserved", "workload", "actor", "memo"]
         fields += ["created_at"]
         read_only_fields = fields
 

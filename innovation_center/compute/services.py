@@ -21,6 +21,7 @@ from innovation_center.compute.models import (
     Lease,
     Site,
 )
+from innovation_center.compute.scheduler import workload_release_failed_device
 from innovation_center.core import clock
 from innovation_center.core.errors import ApplicationError
 from innovation_center.core.notifications import notify_organisation
@@ -357,10 +358,11 @@ def allocations_advance(*, today: dt.date | None = None) -> dict[str, int]:
 def accelerator_set_health(
     *, accelerator: Accelerator, health: str, actor, note: str = ""
 ) -> list[int]:
-    """Mark a device healthy, draining or failed; returns ids of jobs sent back to the queue.
+    """Mark a device healthy, draining or failed; returns ids of workloads sent back to the
+    queue.
 
     Out-of-service time is recorded as a DeviceOutage (utilization excludes it). A failed
-    device loses its active lease: a job that had not started yet returns to the queue; a
+    device loses its active lease: work that had not started yet returns to the queue; a
     running job's shard on it fails and is retried on another device by the worker.
     """
     if health not in Accelerator.Health.values:
@@ -387,9 +389,7 @@ def accelerator_set_health(
     )
     requeued: list[int] = []
     if health == Accelerator.Health.FAILED:
-        from innovation_center.compute.scheduler import job_release_failed_device
-
-        requeued = job_release_failed_device(accelerator=device, at=now)
+        requeued = workload_release_failed_device(accelerator=device, at=now)
     return requeued
 
 

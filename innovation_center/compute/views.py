@@ -38,6 +38,7 @@ from innovation_center.compute.models import (
     AllocationRequest,
     Lease,
     LedgerEntry,
+    Workload,
 )
 from innovation_center.core import clock
 from innovation_center.core.errors import ApplicationError
@@ -333,14 +334,14 @@ def _allocation_context(request: HttpRequest, allocation: Allocation, change_for
         "ledger_page": pages.page_of(
             request,
             LedgerEntry.objects.filter(allocation=allocation)
-            .select_related("job", "actor")
+            .select_related("workload", "actor")
             .order_by("-created_at", "-id"),
             param="ledger_page",
         ),
         "lease_page": pages.page_of(
             request,
             Lease.objects.filter(allocation=allocation)
-            .select_related("accelerator__site", "job")
+            .select_related("accelerator__site", "workload")
             .order_by("-started_at", "-id"),
             param="lease_page",
         ),
@@ -461,8 +462,9 @@ def device_health(request: HttpRequest, pk: int) -> HttpResponse:
                 "health": device.get_health_display(),
             }
             if requeued:
+                labels = Workload.objects.filter(pk__in=requeued).values_list("label", flat=True)
                 done += " " + _("Jobs sent back to the queue: %(jobs)s.") % {
-                    "jobs": ", ".join(f"#{pk}" for pk in requeued)
+                    "jobs": ", ".join(sorted(labels))
                 }
             form = DeviceHealthForm.for_device(device)
     if request.htmx:

@@ -170,7 +170,7 @@ def _legacy_anchor() -> dt.date | None:
 def _legacy_usage_until(anchor: dt.date) -> dt.datetime:
     """Where synthetic usage stops: the end of the last seeded lease, or, on an empty
     database, the start of the first of the twelve months before the anchor's."""
-    last = Lease.objects.filter(job__isnull=True).aggregate(last=Max("ended_at"))["last"]
+    last = Lease.objects.filter(workload__isnull=True).aggregate(last=Max("ended_at"))["last"]
     if last is not None:
         return last
     first = clock.add_months(clock.month_of(anchor), -12)

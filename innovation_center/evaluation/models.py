@@ -144,6 +144,14 @@ class EvaluationJob(TimeStampedModel):
         related_name="jobs",
         verbose_name=_("allocation"),
     )
+    # What the scheduler places: devices, priority, estimate and the scheduling state. The
+    # job's own status goes further (succeeded, failed, cancelled) and moves in step with it.
+    workload = models.OneToOneField(
+        "compute.Workload",
+        on_delete=models.PROTECT,
+        related_name="evaluation_job",
+        verbose_name=_("workload"),
+    )
     model = models.ForeignKey(
         ModelArtifact, on_delete=models.PROTECT, related_name="jobs", verbose_name=_("model")
     )
@@ -205,6 +213,15 @@ class EvaluationJob(TimeStampedModel):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+    # The job's hours and devices are its workload's.
+    @property
+    def ledger_entries(self):
+        return self.workload.ledger_entries
+
+    @property
+    def leases(self):
+        return self.workload.leases
 
 
 class JobShard(models.Model):

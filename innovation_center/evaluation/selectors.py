@@ -37,7 +37,7 @@ ACTIVE_STATUSES = (
     EvaluationJob.Status.SCHEDULED,
     EvaluationJob.Status.RUNNING,
 )
-JOB_RELATED = ("company", "model", "dataset", "allocation", "submitted_by")
+JOB_RELATED = ("company", "model", "dataset", "allocation", "submitted_by", "workload")
 
 
 # Companies -----------------------------------------------------------------------------------
@@ -162,7 +162,7 @@ def job_list(*, user, status: str | None = None, model=None) -> QuerySet:
 def job_devices_in_use(*, job: EvaluationJob) -> list[Lease]:
     """The job's active leases: the devices bound to it right now."""
     return list(
-        Lease.objects.filter(job=job, ended_at__isnull=True)
+        Lease.objects.filter(workload_id=job.workload_id, ended_at__isnull=True)
         .select_related("accelerator__site", "accelerator__accelerator_type")
         .order_by("accelerator__name")
     )
@@ -205,8 +205,8 @@ def job_queue_info(*, job: EvaluationJob) -> QueueInfo | None:
     """Where a queued job stands and when it should start; None once it left the queue."""
     if job.status != EvaluationJob.Status.QUEUED:
         return None
-    position = scheduler.queue_position(job=job)
-    starts_at = scheduler.estimated_start(job=job)
+    position = scheduler.queue_position(workload=job.workload)
+    starts_at = scheduler.estimated_start(workload=job.workload)
     if starts_at is None:
         return QueueInfo(position, None, None, False)
     seconds = (starts_at - clock.now()).total_seconds()

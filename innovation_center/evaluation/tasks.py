@@ -2,6 +2,7 @@
 
 from celery import chord, shared_task
 
+from innovation_center.compute.scheduler import schedule_round
 from innovation_center.evaluation import services
 
 LONG = {"acks_late": True, "reject_on_worker_lost": True}
@@ -36,3 +37,13 @@ def jobs_sweep() -> list[int]:
     for job_id in stale:
         job_run.delay(job_id)
     return stale
+
+
+@shared_task(acks_late=True)
+def schedule_jobs() -> list[int]:
+    """One scheduling round; each job it placed is dispatched to the evaluation workers."""
+    placed = [placement.workload_id for placement in schedule_round()]
+    job_ids = services.jobs_of_workloads(workload_ids=placed) if placed else []
+    for job_id in job_ids:
+        job_run.delay(job_id)
+    return job_ids

@@ -85,7 +85,11 @@ def test_it_shows_queue_position_while_queued_and_cancels(world):
     client = client_for(world.users["owner"])
     job = world.a.job
     LedgerEntry.objects.create(
-        allocation=world.a.allocation, job=job, kind="reserve", available=-1, reserved=1
+        allocation=world.a.allocation,
+        workload=job.workload,
+        kind="reserve",
+        available=-1,
+        reserved=1,
     )
     progress = client.get(reverse("api:job-progress", args=[job.pk])).json()
     assert progress["status"] == "queued"

@@ -11,9 +11,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from innovation_center.compute.management.commands.bench_scheduler import (
-    _double_booked_devices,
-)
+from bench.bench_scheduler import double_booked_devices
 from innovation_center.compute.models import Lease
 from tests import factories
 
@@ -70,4 +68,4 @@ def test_it_counts_a_device_with_overlapping_leases():
         accelerator=other, allocation=grant, started_at=now - 2 * hour, ended_at=now - hour
     )
     Lease.objects.create(accelerator=other, allocation=grant, started_at=now - hour)
-    assert _double_booked_devices() == 1
+    assert double_booked_devices() == 1

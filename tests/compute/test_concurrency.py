@@ -48,7 +48,10 @@ def test_it_never_lets_simultaneous_admissions_overspend():
     jobs = [factories.job(grant) for _ in range(8)]
 
     results = run_at_once(
-        8, lambda i: ledger.ledger_reserve(allocation=grant, job=jobs[i], amount=Decimal("3"))
+        8,
+        lambda i: ledger.ledger_reserve(
+            allocation=grant, workload=jobs[i].workload, amount=Decimal("3")
+        ),
     )
 
     admitted = [r for r in results if not isinstance(r, Exception)]
@@ -60,9 +63,11 @@ def test_it_never_lets_simultaneous_admissions_overspend():
 def test_it_settles_once_when_two_workers_finish_the_same_job():
     grant = factories.allocation(factories.company(), hours="10")
     job = factories.job(grant)
-    ledger.ledger_reserve(allocation=grant, job=job, amount="4")
+    ledger.ledger_reserve(allocation=grant, workload=job.workload, amount="4")
 
-    results = run_at_once(4, lambda i: ledger.ledger_settle(job=job, used=Decimal("1")))
+    results = run_at_once(
+        4, lambda i: ledger.ledger_settle(workload=job.workload, used=Decimal("1"))
+    )
 
     assert all(not isinstance(r, Exception) for r in results), results
     assert sum(1 for r in results if not r.repeated) == 1
@@ -88,5 +93,5 @@ def test_it_never_binds_one_device_twice_with_parallel_schedulers():
         Lease.objects.filter(ended_at__isnull=True).values_list("accelerator_id", flat=True)
     )
     assert len(active) == len(set(active)) == len(devices)
-    placed = [p.job_id for placements in rounds for p in placements]
+    placed = [p.workload_id for placements in rounds for p in placements]
     assert len(placed) == len(set(placed)) == len(devices)

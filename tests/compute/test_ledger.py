@@ -20,9 +20,9 @@ def grant():
 
 def test_it_reserves_and_settles_with_one_charge_and_one_refund(grant):
     job = factories.job(grant)
-    ledger.ledger_reserve(allocation=grant, job=job, amount="4")
+    ledger.ledger_reserve(allocation=grant, workload=job.workload, amount="4")
     assert allocation_balance(allocation=grant).available == Decimal("6")
-    settlement = ledger.ledger_settle(job=job, used="1.5")
+    settlement = ledger.ledger_settle(workload=job.workload, used="1.5")
     assert (settlement.charged, settlement.refunded) == (Decimal("1.5"), Decimal("2.5"))
     balance = allocation_balance(allocation=grant)
     assert (balance.available, balance.reserved, balance.spent) == (
@@ -36,9 +36,9 @@ def test_it_reserves_and_settles_with_one_charge_and_one_refund(grant):
 
 def test_it_never_charges_twice_when_a_finish_is_retried(grant):
     job = factories.job(grant)
-    ledger.ledger_reserve(allocation=grant, job=job, amount="4")
-    first = ledger.ledger_settle(job=job, used="1")
-    again = ledger.ledger_settle(job=job, used="3")
+    ledger.ledger_reserve(allocation=grant, workload=job.workload, amount="4")
+    first = ledger.ledger_settle(workload=job.workload, used="1")
+    again = ledger.ledger_settle(workload=job.workload, used="3")
     assert again.repeated and (again.charged, again.refunded) == (first.charged, first.refunded)
     assert job.ledger_entries.filter(kind="charge").count() == 1
     assert allocation_balance(allocation=grant).available == Decimal("9")
@@ -46,15 +46,15 @@ def test_it_never_charges_twice_when_a_finish_is_retried(grant):
 
 def test_it_charges_at_most_the_reserve(grant):
     job = factories.job(grant)
-    ledger.ledger_reserve(allocation=grant, job=job, amount="2")
-    assert ledger.ledger_settle(job=job, used="5").charged == Decimal("2")
+    ledger.ledger_reserve(allocation=grant, workload=job.workload, amount="2")
+    assert ledger.ledger_settle(workload=job.workload, used="5").charged == Decimal("2")
     assert allocation_balance(allocation=grant).available == Decimal("8")
 
 
 def test_it_refuses_a_reservation_beyond_the_balance_and_says_how_much_is_left(grant):
     job = factories.job(grant)
     with pytest.raises(ApplicationError) as error:
-        ledger.ledger_reserve(allocation=grant, job=job, amount="10.5")
+        ledger.ledger_reserve(allocation=grant, workload=job.workload, amount="10.5")
     assert error.value.code == "insufficient_balance"
     assert "10" in error.value.message and "10.5" in error.value.message
     assert not job.ledger_entries.exists()
@@ -62,19 +62,19 @@ def test_it_refuses_a_reservation_beyond_the_balance_and_says_how_much_is_left(g
 
 def test_it_refuses_to_reserve_twice_for_one_job(grant):
     job = factories.job(grant)
-    ledger.ledger_reserve(allocation=grant, job=job, amount="1")
+    ledger.ledger_reserve(allocation=grant, workload=job.workload, amount="1")
     with pytest.raises(ApplicationError):
-        ledger.ledger_reserve(allocation=grant, job=job, amount="1")
+        ledger.ledger_reserve(allocation=grant, workload=job.workload, amount="1")
     assert allocation_balance(allocation=grant).available == Decimal("9")
 
 
 def test_it_expires_what_is_left_but_keeps_open_reserves(grant):
     job = factories.job(grant)
-    ledger.ledger_reserve(allocation=grant, job=job, amount="3")
+    ledger.ledger_reserve(allocation=grant, workload=job.workload, amount="3")
     ledger.ledger_expire(allocation=grant)
     balance = allocation_balance(allocation=grant)
     assert (balance.available, balance.reserved) == (Decimal("0"), Decimal("3"))
-    ledger.ledger_settle(job=job, used="1")
+    ledger.ledger_settle(workload=job.workload, used="1")
     assert allocation_balance(allocation=grant).available == Decimal("2")
 
 
@@ -115,17 +115,19 @@ def test_it_keeps_every_balance_a_sum_of_rows_that_never_goes_negative(django_db
             elif op == "reserve":
                 job = factories.job(grant)
                 if amount <= expected_available:
-                    ledger.ledger_reserve(allocation=grant, job=job, amount=amount)
+                    ledger.ledger_reserve(allocation=grant, workload=job.workload, amount=amount)
                     expected_available -= amount
                     reserved[job.pk] = amount
                 else:
                     with pytest.raises(ApplicationError):
-                        ledger.ledger_reserve(allocation=grant, job=job, amount=amount)
+                        ledger.ledger_reserve(
+                            allocation=grant, workload=job.workload, amount=amount
+                        )
             elif op in ("settle", "retry") and reserved:
                 job_id = next(iter(reserved)) if op == "settle" else max(reserved)
                 job = grant.jobs.get(pk=job_id)
                 held = reserved[job_id]
-                result = ledger.ledger_settle(job=job, used=amount)
+                result = ledger.ledger_settle(workload=job.workload, used=amount)
                 if job_id in settled:
                     assert result.repeated and result.charged == settled[job_id]
                 else:

@@ -13,6 +13,7 @@ from innovation_center.compute.scheduler import (
     schedule_round,
 )
 from innovation_center.evaluation.models import EvaluationJob
+from innovation_center.evaluation.services import job_cancel
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +24,7 @@ def devices(count, **fields):
 
 
 def placed_jobs(placements):
-    return [p.job_id for p in placements]
+    return [p.workload_id for p in placements]
 
 
 def test_it_places_higher_priority_first():
@@ -43,9 +44,9 @@ def test_it_gives_the_company_that_used_less_of_its_grant_the_first_turn():
         factories.allocation(factories.company()),
     )
     past = factories.job(heavy)
-    ledger.ledger_reserve(allocation=heavy, job=past, amount="500")
-    ledger.ledger_settle(job=past, used="500")
-    EvaluationJob.objects.filter(pk=past.pk).update(status="succeeded")
+    ledger.ledger_reserve(allocation=heavy, workload=past.workload, amount="500")
+    ledger.ledger_settle(workload=past.workload, used="500")
+    factories.job_set(past, status="succeeded")
     heavy_job = factories.job(heavy)
     light_job = factories.job(light)
     assert heavy_job.created_at < light_job.created_at
@@ -81,8 +82,10 @@ def test_it_backfills_a_short_job_that_does_not_delay_a_blocked_large_one():
     [busy, free] = devices(2)
     grant = factories.allocation(factories.company(), device_cap=4)
     running = factories.job(grant, estimate_hours=Decimal("1"))  # 1 device-hour on 1 device
-    Lease.objects.create(accelerator=busy, allocation=grant, job=running, started_at=timezone.now())
-    EvaluationJob.objects.filter(pk=running.pk).update(status="running")
+    Lease.objects.create(
+        accelerator=busy, allocation=grant, workload=running.workload, started_at=timezone.now()
+    )
+    factories.job_set(running, status="running")
     large = factories.job(grant, devices_requested=2, priority=5, estimate_hours=Decimal("2"))
     short = factories.job(grant, devices_requested=1, estimate_hours=Decimal("0.5"))
     long = factories.job(grant, devices_requested=1, estimate_hours=Decimal("3"))
@@ -97,7 +100,9 @@ def test_it_does_not_schedule_a_cancelled_or_inactive_allocation_job():
     devices(2)
     grant = factories.allocation(factories.company())
     expired = factories.allocation(factories.company(), status="expired")
-    factories.job(grant, cancel_requested=True)
+    cancelled = factories.job(grant)
+    ledger.ledger_reserve(allocation=grant, workload=cancelled.workload, amount="0.5")
+    job_cancel(job=cancelled, actor=None)
     factories.job(expired)
     assert schedule_round() == []
 
@@ -108,7 +113,8 @@ def test_it_runs_a_fixed_number_of_queries_whatever_the_queue_length(django_asse
     for grant in grants:
         for _ in range(12):
             factories.job(grant, devices_requested=1)
-    with django_assert_max_num_queries(12):
+    # Two of them are the evaluation side moving its jobs with the workloads placed.
+    with django_assert_max_num_queries(14):
         placements = schedule_round()
     assert len(placements) == 30
 
@@ -134,12 +140,17 @@ def test_it_tells_a_queued_job_its_position_and_estimated_start():
     grant = factories.allocation(factories.company(), device_cap=2)
     running = factories.job(grant, estimate_hours=Decimal("2"))
     started = timezone.now()
-    Lease.objects.create(accelerator=device, allocation=grant, job=running, started_at=started)
-    EvaluationJob.objects.filter(pk=running.pk).update(status="running")
+    Lease.objects.create(
+        accelerator=device, allocation=grant, workload=running.workload, started_at=started
+    )
+    factories.job_set(running, status="running")
     first = factories.job(grant, estimate_hours=Decimal("1"))
     second = factories.job(grant, estimate_hours=Decimal("1"))
-    assert (queue_position(job=first), queue_position(job=second)) == (1, 2)
-    start_first = estimated_start(job=first)
-    start_second = estimated_start(job=second)
+    assert (queue_position(workload=first.workload), queue_position(workload=second.workload)) == (
+        1,
+        2,
+    )
+    start_first = estimated_start(workload=first.workload)
+    start_second = estimated_start(workload=second.workload)
     assert abs(start_first - (started + dt.timedelta(hours=2))) < dt.timedelta(seconds=5)
     assert abs(start_second - (started + dt.timedelta(hours=3))) < dt.timedelta(seconds=5)

@@ -13,7 +13,6 @@ from innovation_center.compute.selectors import (
     unmet_demand,
     utilization_for_month,
 )
-from innovation_center.evaluation.models import EvaluationJob
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -92,8 +91,8 @@ def test_it_computes_queue_waits_and_unmet_demand():
     for minutes in (1, 2, 3, 4, 100):
         job = factories.job(grant)
         created = at(2026, 4, 10, 8)
-        EvaluationJob.objects.filter(pk=job.pk).update(
-            created_at=created, scheduled_at=created + dt.timedelta(minutes=minutes)
+        factories.job_set(
+            job, created_at=created, scheduled_at=created + dt.timedelta(minutes=minutes)
         )
     waits = queue_waits(year=2026, month=4)
     assert (waits["jobs"], waits["median_seconds"], waits["p95_seconds"]) == (5, 180, 6000)

@@ -85,7 +85,7 @@ def test_it_keeps_the_list_queries_constant_over_many_allocations(
     for _n in range(55):
         grant = factories.allocation(company, hours="10")
         job = factories.job(grant, model=factories.model_artifact(company, f"m{_n}"))
-        ledger.ledger_reserve(allocation=grant, job=job, amount="2")
+        ledger.ledger_reserve(allocation=grant, workload=job.workload, amount="2")
     client.force_login(reviewer)
     with django_assert_max_num_queries(10):
         response = client.get(reverse("compute:allocation_list"))
@@ -96,8 +96,8 @@ def test_it_keeps_the_list_queries_constant_over_many_allocations(
 @pytest.mark.parametrize("who", ["owner", "member", "reviewer"])
 def test_it_shows_the_allocation_with_its_balance(client, request, grant, who):
     job = factories.job(grant)
-    ledger.ledger_reserve(allocation=grant, job=job, amount="4")
-    ledger.ledger_settle(job=job, used="1.5")
+    ledger.ledger_reserve(allocation=grant, workload=job.workload, amount="4")
+    ledger.ledger_settle(workload=job.workload, used="1.5")
     client.force_login(request.getfixturevalue(who))
     body = client.get(reverse("compute:allocation_detail", args=[grant.pk])).content.decode()
     # available 98.5, reserved 0, spent 1.5
@@ -128,7 +128,9 @@ def test_it_pages_the_ledger_and_returns_the_section_alone_to_htmx(client, grant
 def test_it_lists_the_allocations_leases(client, grant, owner):
     device = factories.accelerator(name="DEV-LEASED")
     job = factories.job(grant)
-    Lease.objects.create(accelerator=device, allocation=grant, job=job, started_at=timezone.now())
+    Lease.objects.create(
+        accelerator=device, allocation=grant, workload=job.workload, started_at=timezone.now()
+    )
     client.force_login(owner)
     body = client.get(reverse("compute:allocation_detail", args=[grant.pk])).content.decode()
     assert "DEV-LEASED" in body and f"#{job.pk}" in body

@@ -36,12 +36,13 @@ def busy_month(last_month):
     busy = factories.accelerator(name="WH-BUSY")
     down = factories.accelerator(name="WH-DOWN")
     job = factories.job(grant, status=EvaluationJob.Status.SUCCEEDED)
-    EvaluationJob.objects.filter(pk=job.pk).update(
+    factories.job_set(
+        job,
         created_at=start + dt.timedelta(hours=1),
         scheduled_at=start + dt.timedelta(hours=1, minutes=10),
     )
     Lease.objects.create(
-        accelerator=busy, allocation=grant, job=job, started_at=start, ended_at=end
+        accelerator=busy, allocation=grant, workload=job.workload, started_at=start, ended_at=end
     )
     DeviceOutage.objects.create(accelerator=down, health="failed", started_at=start, ended_at=end)
     AllocationRequest.objects.create(

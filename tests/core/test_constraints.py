@@ -105,14 +105,26 @@ def test_it_charges_a_job_at_most_once():
     grant = factories.allocation(factories.company())
     job = factories.job(grant)
     LedgerEntry.objects.create(
-        allocation=grant, job=job, kind="reserve", available=Decimal("-1"), reserved=Decimal("1")
+        allocation=grant,
+        workload=job.workload,
+        kind="reserve",
+        available=Decimal("-1"),
+        reserved=Decimal("1"),
     )
     LedgerEntry.objects.create(
-        allocation=grant, job=job, kind="charge", available=0, reserved=Decimal("-0.5")
+        allocation=grant,
+        workload=job.workload,
+        kind="charge",
+        available=0,
+        reserved=Decimal("-0.5"),
     )
     refused(
         lambda: LedgerEntry.objects.create(
-            allocation=grant, job=job, kind="charge", available=0, reserved=Decimal("-0.5")
+            allocation=grant,
+            workload=job.workload,
+            kind="charge",
+            available=0,
+            reserved=Decimal("-0.5"),
         )
     )
 

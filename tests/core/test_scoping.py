@@ -83,6 +83,7 @@ def build_tenant_company(world, key, center_staff):
     model = world.add(factories.model_artifact(company), key)
     world.add(factories.uploaded_dataset(company), key)
     job = world.add(factories.job(allocation, model=model), key)
+    world.add(job.workload, key)
     world.add(JobShard.objects.create(job=job, index=0, row_start=0, row_stop=10), key)
     world.add(
         JobResult.objects.create(
@@ -108,7 +109,10 @@ def build_tenant_company(world, key, center_staff):
     )
     world.add(
         Lease.objects.create(
-            accelerator=device, allocation=allocation, job=job, started_at=timezone.now()
+            accelerator=device,
+            allocation=allocation,
+            workload=job.workload,
+            started_at=timezone.now(),
         ),
         key,
     )

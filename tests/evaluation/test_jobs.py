@@ -166,7 +166,7 @@ def test_it_stops_a_running_job_at_the_next_shard_boundary(
     charged = -job.ledger_entries.get(kind="charge").reserved
     assert charged == compute_services_hours(first.result["device_seconds"]) > 0
     assert allocation_balance(allocation=grant).reserved == 0
-    assert not Lease.objects.filter(job=job, ended_at__isnull=True).exists()
+    assert not Lease.objects.filter(workload=job.workload, ended_at__isnull=True).exists()
 
 
 def compute_services_hours(seconds):
@@ -190,7 +190,7 @@ def test_compute_services_requeue_is_harmless_after_finish(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         job = submit(setup)
-    device = Lease.objects.filter(job=job).first().accelerator
+    device = Lease.objects.filter(workload=job.workload).first().accelerator
     staff = factories.center_staff(role=Membership.Role.CENTER_OPERATOR)
     assert (
         compute_services.accelerator_set_health(accelerator=device, health="failed", actor=staff)

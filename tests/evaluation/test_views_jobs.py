@@ -256,7 +256,7 @@ def test_it_polls_the_status_fragment_while_the_job_runs(
     job = factories.job(grant, model=model, dataset=digits, status="running", shards_total=4)
     EvaluationJob.objects.filter(pk=job.pk).update(shards_done=1)
     Lease.objects.create(
-        accelerator=devices[0], allocation=grant, job=job, started_at=job.created_at
+        accelerator=devices[0], allocation=grant, workload=job.workload, started_at=job.created_at
     )
     client.force_login(member)
     response = client.get(reverse("evaluation:job_detail", args=[job.pk]), headers=HX)

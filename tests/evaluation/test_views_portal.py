@@ -44,7 +44,7 @@ def stored_files() -> list:
 def test_it_shows_the_allocations_with_their_balances(client, member, company):
     grant = factories.allocation(company, hours="100")
     job = factories.job(grant, model=factories.model_artifact(company))
-    ledger.ledger_reserve(allocation=grant, job=job, amount="8")
+    ledger.ledger_reserve(allocation=grant, workload=job.workload, amount="8")
     client.force_login(member)
     body = client.get(reverse("evaluation:portal_home")).content.decode()
     assert f">#{grant.pk}<" in body

@@ -99,7 +99,7 @@ class Command(BaseCommand):
                 batch_size=batch_size,
             )
         except kernel.KernelError as error:
-            # The message path of services._kernel_failure, so it reads as in the portal.
+            # The message path of services.uploads.kernel_failure, so it reads as in the portal.
             raise CommandError(runtime.kernel_error_text(error)) from None
         payload = {
             "model": options["model"],

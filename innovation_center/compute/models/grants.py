@@ -1,161 +1,15 @@
-from decimal import Decimal
+"""Requests for compute, the allocations they grant, and the ledger of their hours."""
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from innovation_center.compute.models.network import AcceleratorType, Site
 from innovation_center.core.models import TimeStampedModel
 from innovation_center.core.scoping import Scope
 
 HOURS = {"max_digits": 16, "decimal_places": 6}
-
-
-class Site(TimeStampedModel):
-    """A node of the national compute network (Wuhan, Shenzhen, Xi'an, ...)."""
-
-    code = models.SlugField(_("code"), max_length=20, unique=True)
-    name = models.CharField(_("name"), max_length=100, unique=True)
-    city = models.CharField(_("city"), max_length=60)
-    is_home = models.BooleanField(_("home site"), default=False)
-    commissioned_on = models.DateField(_("commissioned on"), null=True, blank=True)
-
-    scope = Scope(catalogue=True)
-
-    class Meta:
-        verbose_name = _("site")
-        verbose_name_plural = _("sites")
-        ordering = ["-is_home", "name"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["is_home"], condition=Q(is_home=True), name="site_one_home"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class AcceleratorType(TimeStampedModel):
-    """A simulated device class; the figures drive the kernel's roofline simulator."""
-
-    name = models.CharField(_("name"), max_length=100, unique=True)
-    vendor = models.CharField(_("vendor"), max_length=100)
-    preset = models.CharField(
-        _("simulator preset"),
-        max_length=40,
-        blank=True,
-        help_text=_("Name of the kernel simulator preset these figures come from."),
-    )
-    peak_tflops = models.DecimalField(_("peak FP32 TFLOP/s"), max_digits=10, decimal_places=3)
-    memory_gib = models.DecimalField(_("memory (GiB)"), max_digits=8, decimal_places=2)
-    memory_bandwidth_gbps = models.DecimalField(
-        _("memory bandwidth (GB/s)"), max_digits=10, decimal_places=2
-    )
-    interconnect_gbps = models.DecimalField(
-        _("interconnect (GB/s)"), max_digits=10, decimal_places=2
-    )
-    launch_overhead_us = models.DecimalField(
-        _("launch overhead (µs)"), max_digits=10, decimal_places=3, default=Decimal("5")
-    )
-
-    scope = Scope(catalogue=True)
-
-    class Meta:
-        verbose_name = _("accelerator type")
-        verbose_name_plural = _("accelerator types")
-        ordering = ["name"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(peak_tflops__gt=0)
-                & Q(memory_gib__gt=0)
-                & Q(memory_bandwidth_gbps__gt=0)
-                & Q(interconnect_gbps__gt=0)
-                & Q(launch_overhead_us__gte=0),
-                name="acceleratortype_positive_figures",
-                violation_error_message=_("Peak, memory and bandwidths must be above zero."),
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Accelerator(TimeStampedModel):
-    """One simulated device at a site."""
-
-    class Health(models.TextChoices):
-        HEALTHY = "healthy", _("Healthy")
-        DRAINING = "draining", _("Draining")
-        FAILED = "failed", _("Failed")
-
-    site = models.ForeignKey(
-        Site, on_delete=models.PROTECT, related_name="accelerators", verbose_name=_("site")
-    )
-    accelerator_type = models.ForeignKey(
-        AcceleratorType,
-        on_delete=models.PROTECT,
-        related_name="accelerators",
-        verbose_name=_("accelerator type"),
-    )
-    name = models.CharField(_("name"), max_length=60, unique=True)
-    health = models.CharField(
-        _("health"), max_length=10, choices=Health.choices, default=Health.HEALTHY, db_index=True
-    )
-    health_changed_at = models.DateTimeField(_("health changed at"), null=True, blank=True)
-    health_note = models.CharField(_("health note"), max_length=200, blank=True)
-
-    scope = Scope(catalogue=True)
-
-    class Meta:
-        verbose_name = _("accelerator")
-        verbose_name_plural = _("accelerators")
-        ordering = ["site", "name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class DeviceOutage(models.Model):
-    """A period a device was out of service (draining or failed); utilization excludes it."""
-
-    accelerator = models.ForeignKey(
-        Accelerator, on_delete=models.CASCADE, related_name="outages", verbose_name=_("accelerator")
-    )
-    health = models.CharField(_("health"), max_length=10, choices=Accelerator.Health.choices)
-    started_at = models.DateTimeField(_("started at"))
-    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("actor"),
-    )
-    note = models.CharField(_("note"), max_length=200, blank=True)
-
-    scope = Scope(catalogue=True)
-
-    class Meta:
-        verbose_name = _("device outage")
-        verbose_name_plural = _("device outages")
-        ordering = ["-started_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["accelerator"],
-                condition=Q(ended_at__isnull=True),
-                name="outage_one_open_per_device",
-            ),
-            models.CheckConstraint(condition=~Q(health="healthy"), name="outage_is_not_healthy"),
-            models.CheckConstraint(
-                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
-                name="outage_ends_after_start",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.accelerator} {self.get_health_display()} {self.started_at:%Y-%m-%d %H:%M}"
 
 
 class AllocationRequest(TimeStampedModel):
@@ -364,13 +218,14 @@ class LedgerEntry(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     available = models.DecimalField(_("available change (h)"), **HOURS)
     reserved = models.DecimalField(_("reserved change (h)"), **HOURS)
-    job = models.ForeignKey(
-        "evaluation.EvaluationJob",
+    # The work whose hours these are (reserve, charge, refund); none for grants and expiries.
+    workload = models.ForeignKey(
+        "compute.Workload",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="ledger_entries",
-        verbose_name=_("job"),
+        verbose_name=_("workload"),
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -399,57 +254,13 @@ class LedgerEntry(models.Model):
                 | (Q(kind="expiry") & Q(available__lte=0) & Q(reserved=0)),
                 name="ledgerentry_signs_match_kind",
             ),
-            # A job is reserved, charged and refunded at most once: retries cannot repeat it.
+            # Work is reserved, charged and refunded at most once: retries cannot repeat it.
             models.UniqueConstraint(
-                fields=["job", "kind"],
-                condition=Q(job__isnull=False),
-                name="ledgerentry_once_per_job_and_kind",
+                fields=["workload", "kind"],
+                condition=Q(workload__isnull=False),
+                name="ledgerentry_once_per_workload_and_kind",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.available:+} / {self.reserved:+}"
-
-
-class Lease(models.Model):
-    """A device bound to one allocation's work from start to end; utilization comes from these."""
-
-    accelerator = models.ForeignKey(
-        Accelerator, on_delete=models.PROTECT, related_name="leases", verbose_name=_("accelerator")
-    )
-    allocation = models.ForeignKey(
-        Allocation, on_delete=models.PROTECT, related_name="leases", verbose_name=_("allocation")
-    )
-    job = models.ForeignKey(
-        "evaluation.EvaluationJob",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="leases",
-        verbose_name=_("job"),
-    )
-    started_at = models.DateTimeField(_("started at"), db_index=True)
-    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True, db_index=True)
-
-    scope = Scope(company="allocation__company__organisation")
-
-    class Meta:
-        verbose_name = _("lease")
-        verbose_name_plural = _("leases")
-        ordering = ["-started_at"]
-        constraints = [
-            # A device is in at most one active lease: double-booking is impossible.
-            models.UniqueConstraint(
-                fields=["accelerator"],
-                condition=Q(ended_at__isnull=True),
-                name="lease_one_active_per_device",
-                violation_error_message=_("This accelerator is already leased."),
-            ),
-            models.CheckConstraint(
-                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
-                name="lease_ends_after_start",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.accelerator} · {self.started_at:%Y-%m-%d %H:%M}"

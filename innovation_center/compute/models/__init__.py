@@ -1,0 +1,28 @@
+"""The compute side's rows: the network, grants and their ledger, workloads and leases."""
+
+from innovation_center.compute.models.grants import (
+    HOURS,
+    Allocation,
+    AllocationRequest,
+    LedgerEntry,
+)
+from innovation_center.compute.models.network import (
+    Accelerator,
+    AcceleratorType,
+    DeviceOutage,
+    Site,
+)
+from innovation_center.compute.models.workloads import Lease, Workload
+
+__all__ = [
+    "HOURS",
+    "Accelerator",
+    "AcceleratorType",
+    "Allocation",
+    "AllocationRequest",
+    "DeviceOutage",
+    "LedgerEntry",
+    "Lease",
+    "Site",
+    "Workload",
+]
