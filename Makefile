@@ -42,6 +42,7 @@ fmt: $(DEV_STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 test: build $(DEV_STAMP) lint
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest
 

@@ -2,9 +2,12 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from innovation_center.reports.views import landing
+
 admin.site.site_header = "Innovation Center"
 
 urlpatterns = [
+    path("", landing, name="home"),
     path("", include("innovation_center.core.urls")),
     path("accounts/", include("innovation_center.accounts.urls")),
     path("ecosystem/", include("innovation_center.ecosystem.urls")),

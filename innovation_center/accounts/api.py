@@ -8,6 +8,7 @@ from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from innovation_center.accounts.access import scoped_queryset
 from innovation_center.accounts.models import ApiToken
 from innovation_center.accounts.serializers import (
     ApiTokenSerializer,
@@ -17,7 +18,6 @@ from innovation_center.accounts.serializers import (
 from innovation_center.accounts.services import api_token_issue, api_token_revoke
 from innovation_center.core.api import ApiPagination, FailedLoginThrottle, LoginThrottled
 from innovation_center.core.errors import ApplicationError
-from innovation_center.core.scoping import scoped_queryset
 
 
 class TokenIssueView(APIView):

@@ -3,6 +3,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -87,8 +88,6 @@ class Membership(models.Model):
         return f"{self.user} · {self.organisation} · {self.get_role_display()}"
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
         if self.organisation_id and self.role:
             allowed = self.ROLES_BY_KIND[self.organisation.kind]
             if self.role not in allowed:

@@ -7,6 +7,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from innovation_center.accounts.access import (
+    can_operate_devices,
+    can_review_compute,
+    is_company_owner,
+)
+from innovation_center.accounts.api_access import CenterStaffPermission, ScopedViewSetMixin
 from innovation_center.compute import pages, selectors, services
 from innovation_center.compute.filters import (
     AcceleratorFilter,
@@ -37,16 +43,7 @@ from innovation_center.compute.serializers import (
     UtilizationSerializer,
 )
 from innovation_center.core import clock
-from innovation_center.core.api import (
-    CenterStaffPermission,
-    ScopedViewSetMixin,
-    serializer_for,
-)
-from innovation_center.core.permissions import (
-    can_operate_devices,
-    can_review_compute,
-    is_company_owner,
-)
+from innovation_center.core.api import serializer_for
 
 
 def _input(view, serializer_class):

@@ -13,11 +13,12 @@ from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from innovation_center.accounts.access import scoped_queryset, viewer_for
 from innovation_center.accounts.models import AuditEvent, Membership
 from innovation_center.compute.models import Accelerator, Allocation, AllocationRequest, Lease
 from innovation_center.compute.selectors import UtilizationRow, utilization_for_month
 from innovation_center.core import clock
-from innovation_center.core.scoping import scoped_queryset, viewer_for
+from innovation_center.ecosystem.models import Company
 
 PALETTE = ["#c8102e", "#0b5cad", "#1a7f37", "#9a6700", "#6f42c1", "#00838f", "#d4500f", "#5b6776"]
 REFERENCE = 0.9
@@ -25,8 +26,6 @@ REFERENCE = 0.9
 
 def owned_companies(user):
     """Companies in which the user is an owner (those they may request compute for)."""
-    from innovation_center.ecosystem.models import Company
-
     viewer = viewer_for(user)
     organisation_ids = [
         org for org, role in viewer.roles.items() if role == Membership.Role.COMPANY_OWNER

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db.models import Case, DecimalField, F, Q, Sum, When
 from django.db.models.functions import Coalesce
 
+from innovation_center.accounts.access import scoped_queryset
 from innovation_center.compute.ledger import exact_hours
 from innovation_center.compute.models import (
     Accelerator,
@@ -24,7 +25,7 @@ from innovation_center.compute.models import (
     Workload,
 )
 from innovation_center.core import clock
-from innovation_center.core.scoping import scoped_queryset
+from innovation_center.ecosystem.models import Company
 
 ZERO = Decimal("0")
 
@@ -179,8 +180,6 @@ def utilization_for_month(
             row.capacity_seconds += span
             row.out_of_service_seconds += down
             row.busy_seconds += busy_by_device.get(device, 0.0)
-    from innovation_center.ecosystem.models import Company
-
     company_names = dict(
         Company.objects.filter(pk__in=busy_by_company.keys()).values_list("id", "legal_name")
     )
@@ -351,3 +350,13 @@ def review_queue(*, now: dt.datetime | None = None) -> list[RankedRequest]:
             )
         )
     return ranked
+
+
+def company_allocations(*, user, company):
+    """A company's latest allocations, as its page shows them."""
+    return (
+        scoped_queryset(user, Allocation)
+        .filter(company=company)
+        .select_related("accelerator_type", "site")
+        .order_by("-starts_on")[:50]
+    )

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from innovation_center.accounts.access import scoped_queryset
 from innovation_center.compute.models import (
     Accelerator,
     AcceleratorType,
@@ -14,7 +15,6 @@ from innovation_center.compute.models import (
 )
 from innovation_center.compute.pages import owned_companies
 from innovation_center.compute.selectors import allocation_balance
-from innovation_center.core.scoping import scoped_queryset
 from innovation_center.ecosystem.models import Company
 
 HOURS = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0.01")}

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from innovation_center.accounts.models import Membership
+from innovation_center.accounts.notifications import notify_organisation
 from innovation_center.accounts.services import audit_record, model_snapshot
 from innovation_center.compute import ledger
 from innovation_center.compute.models import (
@@ -24,7 +25,6 @@ from innovation_center.compute.models import (
 from innovation_center.compute.scheduler import workload_release_failed_device
 from innovation_center.core import clock
 from innovation_center.core.errors import ApplicationError
-from innovation_center.core.notifications import notify_organisation
 
 EXPIRY_WARNING_DAYS = 7
 REQUEST_FIELDS = [

@@ -19,6 +19,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from innovation_center.accounts.access import (
+    can_operate_devices,
+    can_review_compute,
+    get_scoped_or_404,
+    is_company_owner,
+    role_required,
+    scoped_queryset,
+    staff_required,
+    viewer_for,
+)
 from innovation_center.compute import pages, selectors, services
 from innovation_center.compute.forms import (
     AllocationChangeForm,
@@ -44,14 +54,7 @@ from innovation_center.core import clock
 from innovation_center.core.errors import ApplicationError
 from innovation_center.core.forms import apply_service_errors, query_without
 from innovation_center.core.pagination import paginate
-from innovation_center.core.permissions import (
-    can_operate_devices,
-    can_review_compute,
-    is_company_owner,
-    role_required,
-    staff_required,
-)
-from innovation_center.core.scoping import get_scoped_or_404, scoped_queryset, viewer_for
+from innovation_center.ecosystem.models import Company
 
 REQUEST_RELATED = ("company", "accelerator_type", "site", "allocation", "requested_by")
 
@@ -65,8 +68,6 @@ staff_or_company_required = role_required(_staff_or_company)
 
 
 def _companies_filter(user):
-    from innovation_center.ecosystem.models import Company
-
     if not viewer_for(user).is_center_staff:
         return None
     return scoped_queryset(user, Company).order_by("legal_name")

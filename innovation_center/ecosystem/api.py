@@ -5,8 +5,9 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 
-from innovation_center.core.api import ScopedViewSetMixin, serializer_for
-from innovation_center.core.permissions import is_center_staff
+from innovation_center.accounts.access import is_center_staff
+from innovation_center.accounts.api_access import ScopedViewSetMixin
+from innovation_center.core.api import serializer_for
 from innovation_center.ecosystem import selectors, services
 from innovation_center.ecosystem.filters import CompanyFilter, EngagementFilter, SolutionFilter
 from innovation_center.ecosystem.models import Company, Engagement, Solution, StageMove

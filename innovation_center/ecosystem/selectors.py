@@ -7,11 +7,10 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from innovation_center.accounts.access import get_scoped_or_404, scoped_queryset, viewer_for
 from innovation_center.accounts.models import AuditEvent, Membership
 from innovation_center.accounts.services import audit_history
-from innovation_center.compute.models import Allocation
 from innovation_center.core.exports import Column
-from innovation_center.core.scoping import get_scoped_or_404, scoped_queryset, viewer_for
 from innovation_center.core.uscc import ALPHABET, normalise
 from innovation_center.ecosystem.models import (
     Company,
@@ -20,7 +19,7 @@ from innovation_center.ecosystem.models import (
     Solution,
     StageMove,
 )
-from innovation_center.evaluation.models import EvaluationJob
+from innovation_center.ecosystem.panels import company_panels
 
 COMPANY_ORDERINGS = {
     "name": ("legal_name",),
@@ -105,7 +104,9 @@ def company_get(*, user, pk: int) -> Company:
 
 
 def company_detail(*, user, company: Company) -> dict:
-    """Everything on a company's page, each part scoped and fetched in a fixed number of queries."""
+    """Everything on a company's page, each part scoped and fetched in a fixed number of queries;
+    the panels of the apps above (allocations, jobs) come from `panels`."""
+    panels = company_panels(user=user, company=company)
     engagements = (
         scoped_queryset(user, Engagement)
         .filter(company=company)
@@ -116,18 +117,12 @@ def company_detail(*, user, company: Company) -> dict:
     return {
         "engagements": engagements,
         "solutions": scoped_queryset(user, Solution).filter(companies=company).order_by("name"),
-        "allocations": scoped_queryset(user, Allocation)
-        .filter(company=company)
-        .select_related("accelerator_type", "site")
-        .order_by("-starts_on")[:50],
-        "jobs": scoped_queryset(user, EvaluationJob)
-        .filter(company=company)
-        .select_related("model", "dataset")
-        .order_by("-created_at")[:20],
         "members": Membership.objects.filter(organisation_id=company.organisation_id)
         .select_related("user")
         .order_by("role", "user__username"),
         "stages": LifecycleStage.choices,
+        "panels": panels,
+        **{panel.key: panel.rows for panel in panels},
     }
 
 

@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from innovation_center.core.scoping import scoped_queryset
+from innovation_center.accounts.access import scoped_queryset
 from innovation_center.ecosystem.forms import staff_users
 from innovation_center.ecosystem.models import Company, Engagement, Solution, StageMove
 from innovation_center.ecosystem.services import (

@@ -20,13 +20,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from innovation_center.accounts.access import staff_required, viewer_for
 from innovation_center.core.errors import ApplicationError
 from innovation_center.core.exports import export_format, export_table
 from innovation_center.core.forms import form_filters, form_page, query_without
 from innovation_center.core.imports import import_page
 from innovation_center.core.pagination import paginate
-from innovation_center.core.permissions import staff_required
-from innovation_center.core.scoping import viewer_for
 from innovation_center.ecosystem import imports, selectors, services
 from innovation_center.ecosystem.forms import (
     CompanyExitForm,

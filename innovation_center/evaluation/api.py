@@ -11,7 +11,8 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from innovation_center.core.api import ScopedViewSetMixin, serializer_for
+from innovation_center.accounts.api_access import ScopedViewSetMixin
+from innovation_center.core.api import serializer_for
 from innovation_center.evaluation import selectors, services
 from innovation_center.evaluation.filters import (
     DatasetFilter,

@@ -6,6 +6,7 @@ import functools
 import hashlib
 
 from django.conf import settings
+from django.db.models import Count
 from django.utils.translation import gettext
 
 from innovation_center import kernel
@@ -47,8 +48,6 @@ def allocation_device_type(allocation: Allocation) -> AcceleratorType | None:
     """The device class an allocation runs on: its own, or the commonest at its site."""
     if allocation.accelerator_type_id:
         return allocation.accelerator_type
-    from django.db.models import Count
-
     return (
         AcceleratorType.objects.filter(accelerators__site_id=allocation.site_id)
         .annotate(n=Count("accelerators"))

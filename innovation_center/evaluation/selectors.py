@@ -17,12 +17,13 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from innovation_center.accounts.access import scoped_queryset, viewer_for
 from innovation_center.accounts.models import Membership
 from innovation_center.compute import scheduler
 from innovation_center.compute.models import Allocation, Lease
 from innovation_center.compute.selectors import Balance, allocation_balances, allocation_list
 from innovation_center.core import clock
-from innovation_center.core.scoping import scoped_queryset, viewer_for
+from innovation_center.ecosystem.models import Company, Engagement, LifecycleStage, Solution
 from innovation_center.evaluation.models import (
     Dataset,
     EvaluationJob,
@@ -45,8 +46,6 @@ JOB_RELATED = ("company", "model", "dataset", "allocation", "submitted_by", "wor
 
 def member_companies(*, user) -> QuerySet:
     """The companies in which the user is an owner or a member, by name."""
-    from innovation_center.ecosystem.models import Company
-
     viewer = viewer_for(user)
     organisation_ids = [
         org
@@ -105,8 +104,6 @@ class SolutionProgress:
 
 def company_solutions(*, user, company) -> tuple[list[SolutionProgress], list]:
     """The company's solutions with the stage of its current engagement, and its engagements."""
-    from innovation_center.ecosystem.models import Engagement, LifecycleStage, Solution
-
     engagements = list(
         scoped_queryset(user, Engagement)
         .filter(company=company)
@@ -389,3 +386,13 @@ def model_results(*, user, model: ModelArtifact) -> list[ResultGroup]:
             run.speedup = run.samples_per_second / base if base else None
             run.is_best = run.accuracy == group.best_accuracy
     return list(groups.values())
+
+
+def company_recent_jobs(*, user, company):
+    """A company's twenty latest jobs, as its page shows them."""
+    return (
+        scoped_queryset(user, EvaluationJob)
+        .filter(company=company)
+        .select_related("model", "dataset")
+        .order_by("-created_at")[:20]
+    )

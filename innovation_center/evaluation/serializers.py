@@ -1,8 +1,8 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from innovation_center.accounts.access import scoped_queryset
 from innovation_center.compute.models import Allocation
-from innovation_center.core.scoping import scoped_queryset
 from innovation_center.ecosystem.models import Company
 from innovation_center.evaluation.models import Dataset, EvaluationJob, JobResult, ModelArtifact
 from innovation_center.evaluation.selectors import member_companies

@@ -17,12 +17,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from innovation_center.accounts.access import get_scoped_or_404, role_required, viewer_for
 from innovation_center.compute import pages as compute_pages
 from innovation_center.core.errors import ApplicationError
 from innovation_center.core.forms import apply_service_errors, query_without
 from innovation_center.core.pagination import paginate
-from innovation_center.core.permissions import role_required
-from innovation_center.core.scoping import get_scoped_or_404, viewer_for
 from innovation_center.evaluation import selectors, services
 from innovation_center.evaluation.forms import (
     DatasetUploadForm,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Sum
+from django.utils.translation import gettext as _
 
 from innovation_center.compute import selectors as compute
 from innovation_center.compute.models import Allocation
@@ -127,8 +128,6 @@ def monthly_report(*, year: int, month: int, now: dt.datetime | None = None) -> 
 
     A month that has not ended is reported so far (`complete` False, figures up to `until`).
     """
-    from django.utils.translation import gettext as _
-
     now = now or clock.now()
     start, end = clock.month_bounds(year, month)
     first, last = start.date(), end.date()
@@ -286,8 +285,6 @@ def monthly_report(*, year: int, month: int, now: dt.datetime | None = None) -> 
 
 def monthly_report_title(report: dict) -> str:
     """The report's title; a month still running says it is reported so far."""
-    from django.utils.translation import gettext as _
-
     month = f"{report['year']}-{report['month']:02d}"
     if report["complete"]:
         return _("Innovation Center monthly report %(month)s") % {"month": month}

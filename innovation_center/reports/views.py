@@ -1,19 +1,26 @@
 from urllib.parse import urlencode
 
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from innovation_center.accounts.access import staff_required
 from innovation_center.compute import pages as compute_pages
 from innovation_center.compute import selectors as compute
 from innovation_center.core import clock
-from innovation_center.core.permissions import staff_required
-from innovation_center.reports import charts, exports, selectors
+from innovation_center.reports import charts, exports, home, selectors
 from innovation_center.reports.forms import MonthForm
 
 
 def _link(name: str, query: str = "") -> str:
     return reverse(name) + (f"?{query}" if query else "")
+
+
+@login_required
+def landing(request: HttpRequest) -> HttpResponse:
+    """One landing page; what it shows depends on the user's role, through the scope."""
+    return render(request, "core/home.html", home.home_summary(user=request.user))
 
 
 @staff_required

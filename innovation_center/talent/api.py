@@ -7,8 +7,9 @@ staff read everything; companies read the internships they host.
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 
-from innovation_center.core.api import ScopedViewSetMixin, serializer_for
-from innovation_center.core.permissions import is_coordinator_of
+from innovation_center.accounts.access import is_coordinator_of
+from innovation_center.accounts.api_access import ScopedViewSetMixin
+from innovation_center.core.api import serializer_for
 from innovation_center.talent import services
 from innovation_center.talent.filters import (
     CourseFilter,

@@ -8,10 +8,10 @@ from django.db.models import Count, F, IntegerField, QuerySet, Sum
 from django.db.models.functions import Coalesce, ExtractYear
 from django.utils.translation import gettext_lazy as _
 
+from innovation_center.accounts.access import get_scoped_or_404, scoped_queryset, viewer_for
 from innovation_center.accounts.models import AuditEvent, Membership
 from innovation_center.accounts.services import audit_history
 from innovation_center.core.exports import Column
-from innovation_center.core.scoping import get_scoped_or_404, scoped_queryset, viewer_for
 from innovation_center.talent.models import Course, CrowdTask, Internship, Program, University
 
 

@@ -16,9 +16,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
+from innovation_center.accounts.access import is_coordinator_of
 from innovation_center.accounts.services import audit_record, model_snapshot
 from innovation_center.core.errors import ApplicationError
-from innovation_center.core.permissions import is_coordinator_of
 from innovation_center.core.services import model_update, validated
 from innovation_center.ecosystem.models import Company
 from innovation_center.talent.models import (

@@ -11,12 +11,16 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from innovation_center.accounts.access import (
+    is_coordinator_of,
+    role_required,
+    staff_required,
+    viewer_for,
+)
 from innovation_center.core.exports import export_format, export_table
 from innovation_center.core.forms import form_filters, form_page, query_without
 from innovation_center.core.imports import import_page
 from innovation_center.core.pagination import paginate
-from innovation_center.core.permissions import is_coordinator_of, role_required, staff_required
-from innovation_center.core.scoping import viewer_for
 from innovation_center.talent import imports, selectors, services
 from innovation_center.talent.forms import (
     CourseFilterForm,

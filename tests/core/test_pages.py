@@ -8,7 +8,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_it_sends_anonymous_visitors_to_the_login_page(client):
-    response = client.get(reverse("core:home"))
+    response = client.get(reverse("home"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
 
@@ -20,7 +20,7 @@ def test_it_logs_in_and_shows_the_home_page(client):
         reverse("accounts:login"), {"username": "staff", "password": factories.PASSWORD}
     )
     assert response.status_code == 302
-    page = client.get(reverse("core:home"))
+    page = client.get(reverse("home"))
     assert page.status_code == 200
     assert "Center overview" in page.content.decode()
     assert "Wuhan AI Computing Center" in page.content.decode()
@@ -30,13 +30,13 @@ def test_it_counts_only_the_member_own_company_on_home(client):
     company = factories.company("Mine")
     factories.company("Theirs")
     client.force_login(factories.member(company.organisation, Membership.Role.COMPANY_MEMBER))
-    response = client.get(reverse("core:home"))
+    response = client.get(reverse("home"))
     assert response.context["companies"] == 1
 
 
 def test_it_tells_an_unaffiliated_user_what_to_do(client):
     client.force_login(factories.user())
-    assert "not a member of any organisation" in client.get(reverse("core:home")).content.decode()
+    assert "not a member of any organisation" in client.get(reverse("home")).content.decode()
 
 
 def test_it_serves_the_admin_to_staff(client):
@@ -56,6 +56,6 @@ def test_it_switches_to_chinese_and_remembers_it(client):
     client.force_login(factories.user())
     response = client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
     assert response.status_code == 302
-    page = client.get(reverse("core:home"))
+    page = client.get(reverse("home"))
     assert page.context["LANGUAGE_CODE"] == "zh-hans"
     assert 'lang="zh-hans"' in page.content.decode()

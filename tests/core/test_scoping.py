@@ -16,10 +16,10 @@ from django.db import models as djmodels
 from django.http import Http404
 from django.utils import timezone
 
+from innovation_center.accounts.access import get_scoped_or_404, scoped_queryset
 from innovation_center.accounts.models import ApiToken, AuditEvent, Membership, Organisation
 from innovation_center.compute.models import AllocationRequest, DeviceOutage, Lease
 from innovation_center.core.checks import OUR_APPS
-from innovation_center.core.scoping import get_scoped_or_404, scoped_queryset
 from innovation_center.ecosystem.models import Engagement, Solution, StageMove
 from innovation_center.evaluation.models import JobResult, JobShard
 from innovation_center.talent.models import Course, CrowdTask, Internship, Program, Teacher

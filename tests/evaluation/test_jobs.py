@@ -92,7 +92,7 @@ def test_it_retries_a_shard_on_another_device_when_its_device_fails(
 
     job = submit(setup)
     [placement] = schedule_round()
-    assert placement.job_id == job.pk and len(placement.device_ids) == 2
+    assert placement.workload_id == job.workload_id and len(placement.device_ids) == 2
     pending = services.job_start(job_id=job.pk)
     assert pending == [0, 1]
     failed_device = JobShard.objects.get(job=job, index=0).accelerator

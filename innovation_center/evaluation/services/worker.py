@@ -10,7 +10,7 @@ from decimal import Decimal
 import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from innovation_center import kernel
@@ -264,8 +264,6 @@ def jobs_stale(*, now: dt.datetime | None = None) -> list[int]:
     """Scheduled or running jobs whose worker has gone quiet: to be dispatched again."""
     now = now or clock.now()
     stale = now - dt.timedelta(seconds=settings.JOB_STALE_SECONDS)
-    from django.db.models import Q
-
     return list(
         EvaluationJob.objects.filter(
             Q(status=EvaluationJob.Status.SCHEDULED, scheduled_at__lt=stale)

@@ -1,7 +1,9 @@
+"""The landing page's figures: a little of every app, each counted within the user's scope."""
+
 from django.db.models import Count, Sum
 
+from innovation_center.accounts.access import scoped_queryset, viewer_for
 from innovation_center.compute.models import Allocation, Site
-from innovation_center.core.scoping import scoped_queryset, viewer_for
 from innovation_center.ecosystem.models import Company, Solution
 from innovation_center.evaluation.models import EvaluationJob
 from innovation_center.talent.models import Course, CrowdTask, University

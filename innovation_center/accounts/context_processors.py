@@ -1,5 +1,5 @@
+from innovation_center.accounts.access import viewer_for
 from innovation_center.core.navigation import menu_for
-from innovation_center.core.scoping import viewer_for
 
 
 def roles(request):

@@ -1,0 +1,88 @@
+"""The API's half of access: viewsets whose rows are the caller's scope, role permissions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.utils.translation import gettext_lazy
+from rest_framework import permissions, status
+from rest_framework.response import Response
+
+from innovation_center.accounts.access import is_center_staff, scoped_queryset
+from innovation_center.core.api import ApiPagination
+
+# Permissions ---------------------------------------------------------------------------------
+
+Rule = Callable[..., bool]
+
+
+class RolePermission(permissions.IsAuthenticated):
+    """Reads for every signed-in user (rows are scoped); writes by `view.write_rules`.
+
+    `write_rules` maps an action to a rule: `rule(user)` for actions without an object
+    (create, estimate), `rule(user, obj)` for actions on one row. An object rule runs after
+    the row was found in the caller's scope, so a row outside it is a 404, never a 403.
+    """
+
+    message = gettext_lazy("Your role does not allow this.")
+
+    def _rule(self, view) -> Rule | None:
+        return getattr(view, "write_rules", {}).get(view.action)
+
+    def has_permission(self, request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        if view.action is None or view.action in getattr(view, "read_actions", ()):
+            return True  # no action: the method is not allowed here (405)
+        if view.detail:
+            return True  # decided on the object, once it is known to be in scope
+        rule = self._rule(view)
+        return bool(rule and rule(request.user))
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        if view.action in getattr(view, "read_actions", ()):
+            return True
+        rule = self._rule(view)
+        return bool(rule and rule(request.user, obj))
+
+
+class CenterStaffPermission(permissions.IsAuthenticated):
+    """Center staff only, like the staff pages."""
+
+    message = gettext_lazy("Only center staff may see this.")
+
+    def has_permission(self, request, view) -> bool:
+        return super().has_permission(request, view) and is_center_staff(request.user)
+
+
+class ScopedViewSetMixin:
+    """A viewset over one model whose rows are exactly `scoped_queryset(user, model)`."""
+
+    model = None
+    pagination_class = ApiPagination
+    permission_classes = [RolePermission]
+    read_actions = ("list", "retrieve")
+    write_rules: dict[str, Rule] = {}
+    lookup_value_regex = r"\d+"
+
+    def related_queryset(self):
+        """The model's rows with what the serializer reads (select/prefetch)."""
+        return self.model._default_manager.all()
+
+    def get_queryset(self):
+        return scoped_queryset(self.request.user, self.model, self.related_queryset())
+
+    def write_response(self, instance, *, status_code=status.HTTP_200_OK) -> Response:
+        """The row as the read serializer shows it, freshly loaded through the scope."""
+        fresh = self.get_queryset().get(pk=instance.pk)
+        serializer = self.get_serializer_class_for("retrieve")(
+            fresh, context=self.get_serializer_context()
+        )
+        return Response(serializer.data, status=status_code)
+
+    def get_serializer_class_for(self, action: str):
+        previous, self.action = self.action, action
+        try:
+            return self.get_serializer_class()
+        finally:
+            self.action = previous
