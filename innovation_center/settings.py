@@ -107,8 +107,11 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Worker, beat and web share the file: wait for the lock rather than fail at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Worker, beat and web share the file: wait for the lock rather than fail at once. Each
+    # transaction takes the write lock when it begins (IMMEDIATE): SQLite has no row locks,
+    # and a transaction that read and then wants to write fails at once ("database is
+    # locked") instead of waiting, which lost jobs under load (bench_jobs, 200 jobs).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
     # A file, not memory, so the real worker processes of the tests can open it too.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
