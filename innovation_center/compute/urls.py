@@ -1,10 +1,10 @@
 from django.urls import path
 
-from innovation_center.compute import views
+from innovation_center.compute import device_views, views
 
 app_name = "compute"
 urlpatterns = [
-    path("", views.overview, name="overview"),
+    path("", device_views.overview, name="overview"),
     path("requests/", views.request_list, name="request_list"),
     path("requests/new/", views.request_create, name="request_create"),
     path("requests/review/", views.review_queue, name="review_queue"),
@@ -15,6 +15,6 @@ urlpatterns = [
     path("allocations/", views.allocation_list, name="allocation_list"),
     path("allocations/<int:pk>/", views.allocation_detail, name="allocation_detail"),
     path("allocations/<int:pk>/change/", views.allocation_change, name="allocation_change"),
-    path("devices/", views.device_list, name="device_list"),
-    path("devices/<int:pk>/health/", views.device_health, name="device_health"),
+    path("devices/", device_views.device_list, name="device_list"),
+    path("devices/<int:pk>/health/", device_views.device_health, name="device_health"),
 ]

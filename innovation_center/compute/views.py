@@ -1,5 +1,5 @@
-"""Pages of the public compute service: requests and their review, allocations, devices,
-utilization.
+"""Pages of the public compute service: requests and their review, allocations (devices
+and utilization are in device_views).
 
 Thin views: parse, call a selector or service, render. An htmx request gets the fragment
 (`_name.html`), a plain request the whole page or a redirect, so every page works without
@@ -14,13 +14,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from innovation_center.accounts.access import (
-    can_operate_devices,
     can_review_compute,
     get_scoped_or_404,
     is_company_owner,
@@ -35,22 +32,16 @@ from innovation_center.compute.forms import (
     AllocationFilterForm,
     AllocationRequestForm,
     ApproveForm,
-    DeviceFilterForm,
-    DeviceHealthForm,
-    MonthForm,
     RejectForm,
     RequestFilterForm,
 )
 from innovation_center.compute.ledger import hours_text
 from innovation_center.compute.models import (
-    Accelerator,
     Allocation,
     AllocationRequest,
     Lease,
     LedgerEntry,
-    Workload,
 )
-from innovation_center.core import clock
 from innovation_center.core.errors import ApplicationError
 from innovation_center.core.forms import apply_service_errors, query_without
 from innovation_center.core.pagination import paginate
@@ -400,129 +391,3 @@ def allocation_change(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("compute:request_detail", pk=created.pk)
     context = _allocation_context(request, allocation, change_form=form)
     return render(request, "compute/allocation_detail.html", context)
-
-
-# Devices -------------------------------------------------------------------------------------
-
-
-@staff_required
-def device_list(request: HttpRequest) -> HttpResponse:
-    form = DeviceFilterForm(request.GET)
-    form.is_valid()
-    chosen = form.cleaned_data
-    devices = scoped_queryset(request.user, Accelerator).select_related("site", "accelerator_type")
-    if chosen.get("site"):
-        devices = devices.filter(site=chosen["site"])
-    if chosen.get("accelerator_type"):
-        devices = devices.filter(accelerator_type=chosen["accelerator_type"])
-    if chosen.get("health"):
-        devices = devices.filter(health=chosen["health"])
-    page_obj = paginate(request, devices)
-    can_operate = can_operate_devices(request.user)
-    rows = [
-        {"device": device, "form": DeviceHealthForm.for_device(device) if can_operate else None}
-        for device in pages.attach_current_leases(page_obj)
-    ]
-    context = {
-        "form": form,
-        "page_obj": page_obj,
-        "rows": rows,
-        "can_operate": can_operate,
-        "query": query_without(request),
-        "next": request.get_full_path(),
-    }
-    template = "compute/_device_table.html" if request.htmx else "compute/device_list.html"
-    return render(request, template, context)
-
-
-@require_POST
-@role_required(can_operate_devices)
-def device_health(request: HttpRequest, pk: int) -> HttpResponse:
-    device = get_scoped_or_404(
-        request.user,
-        Accelerator,
-        Accelerator.objects.select_related("site", "accelerator_type"),
-        pk=pk,
-    )
-    form = DeviceHealthForm.for_device(device, request.POST)
-    done = None
-    if form.is_valid():
-        try:
-            requeued = services.accelerator_set_health(
-                accelerator=device,
-                health=form.cleaned_data["health"],
-                actor=request.user,
-                note=form.cleaned_data["note"],
-            )
-        except ApplicationError as error:
-            apply_service_errors(form, error)
-        else:
-            device.refresh_from_db()
-            done = _("%(device)s is now %(health)s.") % {
-                "device": device.name,
-                "health": device.get_health_display(),
-            }
-            if requeued:
-                labels = Workload.objects.filter(pk__in=requeued).values_list("label", flat=True)
-                done += " " + _("Jobs sent back to the queue: %(jobs)s.") % {
-                    "jobs": ", ".join(sorted(labels))
-                }
-            form = DeviceHealthForm.for_device(device)
-    if request.htmx:
-        device = pages.attach_current_leases([device])[0]
-        context = {
-            "row": {"device": device, "form": form},
-            "can_operate": True,
-            "done": done,
-            "next": request.POST.get("next", ""),
-        }
-        return render(request, "compute/_device_row.html", context)
-    if done:
-        messages.success(request, done)
-    else:
-        for message in [*form.non_field_errors(), *form.errors.get("health", [])]:
-            messages.error(request, message)
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
-        target = reverse("compute:device_list")
-    return redirect(target)
-
-
-# Utilization ---------------------------------------------------------------------------------
-
-
-@staff_required
-def overview(request: HttpRequest) -> HttpResponse:
-    default = clock.past_months(1)[0]
-    form = MonthForm(
-        request.GET if request.GET.get("month") else None,
-        initial={"month": f"{default[0]}-{default[1]:02d}"},
-    )
-    chosen = (form.cleaned_data["month"] if form.is_bound and form.is_valid() else None) or default
-    year, month = chosen
-    # The chart's twelve months end with the chosen one, whose figures fill the tables.
-    months = clock.months_to((year, month), 12)
-    now = clock.now()
-    results = pages.months_utilization(months, now=now)
-    utilization = results[-1]
-    waits = selectors.queue_waits(year=year, month=month)
-    context = {
-        "form": form,
-        "month_label": f"{year}-{month:02d}",
-        "total": pages.Figure.of(utilization.total),
-        "by_site": pages.figures(utilization.by_site),
-        "by_type": pages.figures(utilization.by_type),
-        "by_company": pages.figures(utilization.by_company),
-        "waits": waits,
-        "wait_median": pages.duration_text(waits["median_seconds"]),
-        "wait_p95": pages.duration_text(waits["p95_seconds"]),
-        "demand": selectors.unmet_demand(year=year, month=month),
-        "utilization": utilization,
-        "chart": pages.utilization_chart(
-            months,
-            pages.utilization_by_site(results),
-            complete=[result.complete for result in results],
-        ),
-    }
-    template = "compute/_overview_body.html" if request.htmx else "compute/overview.html"
-    return render(request, template, context)
