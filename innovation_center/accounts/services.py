@@ -61,13 +61,6 @@ def audit_record(
     )
 
 
-def audit_history(*, instance: models.Model):
-    """History rows of one object, newest first."""
-    return AuditEvent.objects.filter(
-        content_type=ContentType.objects.get_for_model(instance), object_id=str(instance.pk)
-    ).select_related("actor")
-
-
 def api_token_issue(*, user, name: str) -> tuple[ApiToken, str]:
     """A new token for `user`; returns the row and the key, which is never stored."""
     key = ApiToken.new_key()

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from innovation_center.accounts.access import scoped_queryset, viewer_for
-from innovation_center.accounts.models import AuditEvent, Membership
+from innovation_center.accounts.access import viewer_for
+from innovation_center.accounts.models import Membership
 from innovation_center.compute.models import Accelerator, Allocation, AllocationRequest, Lease
 from innovation_center.compute.selectors import UtilizationRow, utilization_for_month
 from innovation_center.core import clock
@@ -31,16 +29,6 @@ def owned_companies(user):
         org for org, role in viewer.roles.items() if role == Membership.Role.COMPANY_OWNER
     ]
     return Company.objects.filter(organisation_id__in=organisation_ids).order_by("legal_name")
-
-
-def history_of(*, user, objects) -> QuerySet[AuditEvent]:
-    """History rows of several objects (e.g. an allocation and its requests), newest first."""
-    condition = Q(pk__in=[])
-    for obj in objects:
-        condition |= Q(content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk))
-    return scoped_queryset(
-        user, AuditEvent, AuditEvent.objects.filter(condition).select_related("actor")
-    )
 
 
 def page_of(request, queryset, *, param: str, per_page: int = 25):

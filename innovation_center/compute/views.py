@@ -26,6 +26,7 @@ from innovation_center.accounts.access import (
     staff_required,
     viewer_for,
 )
+from innovation_center.accounts.selectors import audit_history
 from innovation_center.compute import pages, selectors, services
 from innovation_center.compute.forms import (
     AllocationChangeForm,
@@ -135,7 +136,7 @@ def _request_detail_context(request: HttpRequest, item: AllocationRequest, **for
     return {
         "item": item,
         "allocation": pages.granted_allocation(item),
-        "history": pages.history_of(user=request.user, objects=[item]),
+        "history": audit_history(user=request.user, objects=[item]),
         "can_decide": can_decide,
         "can_withdraw": pending and is_company_owner(request.user, item.company),
         "approve_form": forms.get("approve_form")
@@ -340,7 +341,7 @@ def _allocation_context(request: HttpRequest, allocation: Allocation, change_for
         "ledger_query": query_without(request, "section", "ledger_page"),
         "lease_query": query_without(request, "section", "lease_page"),
         "change_requests": change_requests,
-        "history": pages.history_of(user=request.user, objects=history_objects),
+        "history": audit_history(user=request.user, objects=history_objects),
         "is_owner": is_owner,
         "change_form": change_form if is_owner else None,
     }

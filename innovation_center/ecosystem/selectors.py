@@ -8,8 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from innovation_center.accounts.access import get_scoped_or_404, scoped_queryset, viewer_for
-from innovation_center.accounts.models import AuditEvent, Membership
-from innovation_center.accounts.services import audit_history
+from innovation_center.accounts.models import Membership
 from innovation_center.core.exports import Column
 from innovation_center.core.uscc import ALPHABET, normalise
 from innovation_center.ecosystem.models import (
@@ -124,11 +123,6 @@ def company_detail(*, user, company: Company) -> dict:
         "panels": panels,
         **{panel.key: panel.rows for panel in panels},
     }
-
-
-def history_for(*, user, instance) -> QuerySet[AuditEvent]:
-    """An object's history rows that the user may read (members: their organisation's)."""
-    return scoped_queryset(user, AuditEvent, audit_history(instance=instance))
 
 
 def engagement_get(*, user, pk: int) -> Engagement:

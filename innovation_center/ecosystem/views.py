@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from innovation_center.accounts.access import staff_required, viewer_for
+from innovation_center.accounts.selectors import audit_history
 from innovation_center.core.errors import ApplicationError
 from innovation_center.core.exports import export_format, export_table
 from innovation_center.core.forms import form_filters, form_page, query_without
@@ -78,7 +79,7 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "company": company,
         "is_staff": viewer_for(request.user).is_center_staff,
         "exit_form": CompanyExitForm(),
-        "history": selectors.history_for(user=request.user, instance=company),
+        "history": audit_history(user=request.user, objects=[company]),
         **selectors.company_detail(user=request.user, company=company),
     }
     return render(request, "ecosystem/company_detail.html", context)
@@ -114,7 +115,7 @@ def company_edit(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         title=_("Edit %(name)s") % {"name": company.legal_name},
         cancel_url=reverse("ecosystem:company_detail", args=[company.pk]),
-        history=selectors.history_for(user=request.user, instance=company),
+        history=audit_history(user=request.user, objects=[company]),
     )
 
 
@@ -241,7 +242,7 @@ def engagement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "moves": selectors.engagement_moves(engagement=engagement),
             "next_stage": following,
             "is_staff": viewer_for(request.user).is_center_staff,
-            "history": selectors.history_for(user=request.user, instance=engagement),
+            "history": audit_history(user=request.user, objects=[engagement]),
         },
     )
 
@@ -274,7 +275,7 @@ def engagement_edit(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         title=_("Edit %(name)s") % {"name": engagement},
         cancel_url=reverse("ecosystem:engagement_detail", args=[engagement.pk]),
-        history=selectors.history_for(user=request.user, instance=engagement),
+        history=audit_history(user=request.user, objects=[engagement]),
     )
 
 
@@ -321,9 +322,7 @@ def solution_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "solution": solution,
             "is_staff": is_staff,
             # Visitors of a published case see the case, not the internal history.
-            "history": selectors.history_for(user=request.user, instance=solution)
-            if in_scope
-            else None,
+            "history": audit_history(user=request.user, objects=[solution]) if in_scope else None,
         },
     )
 
@@ -353,7 +352,7 @@ def solution_edit(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         title=_("Edit %(name)s") % {"name": solution.name},
         cancel_url=reverse("ecosystem:solution_detail", args=[solution.pk]),
-        history=selectors.history_for(user=request.user, instance=solution),
+        history=audit_history(user=request.user, objects=[solution]),
     )
 
 

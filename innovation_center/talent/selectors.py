@@ -9,8 +9,7 @@ from django.db.models.functions import Coalesce, ExtractYear
 from django.utils.translation import gettext_lazy as _
 
 from innovation_center.accounts.access import get_scoped_or_404, scoped_queryset, viewer_for
-from innovation_center.accounts.models import AuditEvent, Membership
-from innovation_center.accounts.services import audit_history
+from innovation_center.accounts.models import Membership
 from innovation_center.core.exports import Column
 from innovation_center.talent.models import Course, CrowdTask, Internship, Program, University
 
@@ -162,10 +161,6 @@ def internship_get(*, user, pk: int) -> Internship:
         Internship.objects.select_related("university", "program", "host_company"),
         pk=pk,
     )
-
-
-def history_for(*, user, instance) -> QuerySet[AuditEvent]:
-    return scoped_queryset(user, AuditEvent, audit_history(instance=instance))
 
 
 TOTAL_KEYS = (

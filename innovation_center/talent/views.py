@@ -17,6 +17,7 @@ from innovation_center.accounts.access import (
     staff_required,
     viewer_for,
 )
+from innovation_center.accounts.selectors import audit_history
 from innovation_center.core.exports import export_format, export_table
 from innovation_center.core.forms import form_filters, form_page, query_without
 from innovation_center.core.imports import import_page
@@ -134,7 +135,7 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "course": course,
             "can_edit": is_coordinator_of(request.user, course.university),
-            "history": selectors.history_for(user=request.user, instance=course),
+            "history": audit_history(user=request.user, objects=[course]),
         },
     )
 
@@ -165,7 +166,7 @@ def course_edit(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         title=_("Edit %(name)s") % {"name": course},
         cancel_url=reverse("talent:course_detail", args=[course.pk]),
-        history=selectors.history_for(user=request.user, instance=course),
+        history=audit_history(user=request.user, objects=[course]),
     )
 
 
@@ -256,7 +257,7 @@ def crowdtask_edit(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         title=_("Edit %(name)s") % {"name": task},
         cancel_url=reverse("talent:crowdtask_list"),
-        history=selectors.history_for(user=request.user, instance=task),
+        history=audit_history(user=request.user, objects=[task]),
     )
 
 
@@ -319,5 +320,5 @@ def internship_edit(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         title=_("Edit %(name)s") % {"name": internship},
         cancel_url=reverse("talent:internship_list"),
-        history=selectors.history_for(user=request.user, instance=internship),
+        history=audit_history(user=request.user, objects=[internship]),
     )

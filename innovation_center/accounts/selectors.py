@@ -1,0 +1,20 @@
+"""Reads of the people side: the audit history of anything, within the reader's scope."""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Model, Q, QuerySet
+
+from innovation_center.accounts.access import scoped_queryset
+from innovation_center.accounts.models import AuditEvent
+
+
+def audit_history(*, user, objects: list[Model]) -> QuerySet[AuditEvent]:
+    """History rows of the objects (e.g. an allocation and its requests) that `user` may read,
+    newest first; the one reader every page's history comes from."""
+    condition = Q(pk__in=[])
+    for obj in objects:
+        condition |= Q(content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk))
+    return scoped_queryset(
+        user, AuditEvent, AuditEvent.objects.filter(condition).select_related("actor")
+    )
