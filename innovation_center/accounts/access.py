@@ -147,6 +147,44 @@ def is_company_owner(user, company) -> bool:
     return company_role(user, company) == Membership.Role.COMPANY_OWNER
 
 
+def is_company_person(user) -> bool:
+    """A member (owner or not) of at least one company."""
+    return viewer_for(user).is_company_member
+
+
+def is_coordinator(user) -> bool:
+    """A coordinator of at least one university."""
+    return Membership.Role.COORDINATOR in viewer_for(user).roles.values()
+
+
+def is_staff_or_company_person(user) -> bool:
+    viewer = viewer_for(user)
+    return viewer.is_center_staff or viewer.is_company_member
+
+
+def is_staff_or_coordinator(user) -> bool:
+    viewer = viewer_for(user)
+    return viewer.is_center_staff or viewer.is_coordinator
+
+
+def is_owner_of_any_company(user) -> bool:
+    return Membership.Role.COMPANY_OWNER in viewer_for(user).roles.values()
+
+
+def is_member_of(user, company) -> bool:
+    """Owner or member of this company (center staff are neither)."""
+    return company_role(user, company) in (
+        Membership.Role.COMPANY_OWNER,
+        Membership.Role.COMPANY_MEMBER,
+    )
+
+
+def sees_several_companies(user) -> bool:
+    """Whether lists should name the company of each row (staff, or people of two companies)."""
+    viewer = viewer_for(user)
+    return viewer.is_center_staff or len(viewer.company_org_ids) > 1
+
+
 def is_coordinator_of(user, university) -> bool:
     return viewer_for(user).role_in(university.organisation_id) == Membership.Role.COORDINATOR
 
@@ -178,3 +216,9 @@ def role_required(predicate):
         return wrapper
 
     return decorator
+
+
+staff_or_company_required = role_required(is_staff_or_company_person)
+company_required = role_required(is_company_person)
+staff_or_coordinator_required = role_required(is_staff_or_coordinator)
+coordinator_required = role_required(is_coordinator)

@@ -11,9 +11,10 @@ from innovation_center.accounts.access import (
     can_operate_devices,
     can_review_compute,
     is_company_owner,
+    is_owner_of_any_company,
 )
 from innovation_center.accounts.api_access import CenterStaffPermission, ScopedViewSetMixin
-from innovation_center.compute import pages, selectors, services
+from innovation_center.compute import selectors, services
 from innovation_center.compute.filters import (
     AcceleratorFilter,
     AllocationFilter,
@@ -109,10 +110,6 @@ class AcceleratorViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         return self.write_response(device)
 
 
-def _owner_of_any(user) -> bool:
-    return pages.owned_companies(user).exists()
-
-
 def _owner_of_request(user, item) -> bool:
     return is_company_owner(user, item.company)
 
@@ -151,7 +148,7 @@ class AllocationRequestViewSet(
     ordering_fields = ["created_at", "starts_on", "hours", "status"]
     ordering = ["-created_at", "-id"]
     write_rules = {
-        "create": _owner_of_any,
+        "create": is_owner_of_any_company,
         "withdraw": _owner_of_request,
         "approve": _reviewer,
         "reject": _reviewer,

@@ -21,8 +21,10 @@ from innovation_center.accounts.access import (
     can_review_compute,
     get_scoped_or_404,
     is_company_owner,
+    is_owner_of_any_company,
     role_required,
     scoped_queryset,
+    staff_or_company_required,
     staff_required,
     viewer_for,
 )
@@ -49,14 +51,6 @@ from innovation_center.core.pagination import paginate
 from innovation_center.ecosystem.models import Company
 
 REQUEST_RELATED = ("company", "accelerator_type", "site", "allocation", "requested_by")
-
-
-def _staff_or_company(user) -> bool:
-    viewer = viewer_for(user)
-    return viewer.is_center_staff or viewer.is_company_member
-
-
-staff_or_company_required = role_required(_staff_or_company)
 
 
 def _companies_filter(user):
@@ -115,7 +109,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page_obj": paginate(request, requests),
         "query": query_without(request),
-        "can_request": pages.owned_companies(request.user).exists(),
+        "can_request": is_owner_of_any_company(request.user),
     }
     template = "compute/_request_table.html" if request.htmx else "compute/request_list.html"
     return render(request, template, context)
@@ -294,7 +288,7 @@ def allocation_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page_obj": page_obj,
         "query": query_without(request),
-        "can_request": pages.owned_companies(request.user).exists(),
+        "can_request": is_owner_of_any_company(request.user),
     }
     template = "compute/_allocation_table.html" if request.htmx else "compute/allocation_list.html"
     return render(request, template, context)

@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from innovation_center.accounts.access import is_member_of
 from innovation_center.accounts.api_access import ScopedViewSetMixin
 from innovation_center.core.api import serializer_for
 from innovation_center.evaluation import selectors, services
@@ -40,7 +41,7 @@ def company_member(user, obj=None) -> bool:
 
 
 def member_of_row(user, row) -> bool:
-    return selectors.is_member_of(user=user, company=row.company)
+    return is_member_of(user, row.company)
 
 
 def _input(view, serializer_class) -> dict:

@@ -69,13 +69,6 @@ def member_company(*, user, company_id=None):
     return companies.first()
 
 
-def is_member_of(*, user, company) -> bool:
-    return viewer_for(user).role_in(company.organisation_id) in (
-        Membership.Role.COMPANY_OWNER,
-        Membership.Role.COMPANY_MEMBER,
-    )
-
-
 # Portal home ---------------------------------------------------------------------------------
 
 

@@ -17,8 +17,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from innovation_center.accounts.access import get_scoped_or_404, role_required, viewer_for
-from innovation_center.compute import pages as compute_pages
+from innovation_center.accounts.access import (
+    company_required,
+    get_scoped_or_404,
+    is_company_owner,
+    is_member_of,
+    sees_several_companies,
+    staff_or_company_required,
+    viewer_for,
+)
 from innovation_center.core.errors import ApplicationError
 from innovation_center.core.forms import apply_service_errors, query_without
 from innovation_center.core.pagination import paginate
@@ -30,19 +37,6 @@ from innovation_center.evaluation.forms import (
     ModelUploadForm,
 )
 from innovation_center.evaluation.models import Dataset, EvaluationJob, ModelArtifact
-
-
-def _staff_or_company(user) -> bool:
-    viewer = viewer_for(user)
-    return viewer.is_center_staff or viewer.is_company_member
-
-
-def _company_member(user) -> bool:
-    return viewer_for(user).is_company_member
-
-
-staff_or_company_required = role_required(_staff_or_company)
-company_required = role_required(_company_member)
 
 
 def _chosen_company(request: HttpRequest):
@@ -76,7 +70,7 @@ def portal_home(request: HttpRequest) -> HttpResponse:
         "solutions": solutions,
         "engagements": engagements,
         "models_count": models_count,
-        "can_request": compute_pages.owned_companies(request.user).filter(pk=company.pk).exists(),
+        "can_request": is_company_owner(request.user, company),
     }
     return render(request, "evaluation/portal_home.html", context)
 
@@ -91,15 +85,10 @@ def model_list(request: HttpRequest) -> HttpResponse:
         "page_obj": paginate(request, models),
         "query": query_without(request),
         "is_member": viewer_for(request.user).is_company_member,
-        "show_company": _shows_company(request.user),
+        "show_company": sees_several_companies(request.user),
     }
     template = "evaluation/_model_table.html" if request.htmx else "evaluation/model_list.html"
     return render(request, template, context)
-
-
-def _shows_company(user) -> bool:
-    viewer = viewer_for(user)
-    return viewer.is_center_staff or len(viewer.company_org_ids) > 1
 
 
 def _upload_page(request, *, form_class, upload, template: str, stored) -> HttpResponse:
@@ -160,7 +149,7 @@ def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "jobs": jobs[:10],
         "job_count": jobs.count(),
         "groups": selectors.model_results(user=request.user, model=artifact),
-        "is_member": selectors.is_member_of(user=request.user, company=artifact.company),
+        "is_member": is_member_of(request.user, artifact.company),
     }
     return render(request, "evaluation/model_detail.html", context)
 
@@ -186,7 +175,7 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
         "page_obj": paginate(request, datasets),
         "query": query_without(request),
         "is_member": viewer_for(request.user).is_company_member,
-        "show_company": _shows_company(request.user),
+        "show_company": sees_several_companies(request.user),
     }
     template = "evaluation/_dataset_table.html" if request.htmx else "evaluation/dataset_list.html"
     return render(request, template, context)
@@ -236,7 +225,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
         "page_obj": paginate(request, jobs),
         "query": query_without(request),
         "is_member": viewer_for(request.user).is_company_member,
-        "show_company": _shows_company(request.user),
+        "show_company": sees_several_companies(request.user),
     }
     template = "evaluation/_job_table.html" if request.htmx else "evaluation/job_list.html"
     return render(request, template, context)
@@ -300,7 +289,7 @@ def job_submit(request: HttpRequest) -> HttpResponse:
         "balance_after": estimate.available_hours - estimate.reserve_hours if estimate else None,
         "has_models": form.fields["model"].queryset.exists(),
         "has_allocations": form.fields["allocation"].queryset.exists(),
-        "can_request": compute_pages.owned_companies(request.user).filter(pk=company.pk).exists(),
+        "can_request": is_company_owner(request.user, company),
     }
     template = "evaluation/_job_form.html" if request.htmx else "evaluation/job_submit.html"
     return render(request, template, context)
@@ -320,7 +309,7 @@ def _job_get(user, pk: int) -> EvaluationJob:
 def _job_context(request: HttpRequest, job: EvaluationJob) -> dict:
     result = getattr(job, "result", None) if job.status == EvaluationJob.Status.SUCCEEDED else None
     labels, heat_rows = selectors.confusion_heatmap(result) if result else ([], [])
-    is_member = selectors.is_member_of(user=request.user, company=job.company)
+    is_member = is_member_of(request.user, job.company)
     return {
         "job": job,
         "result": result,
@@ -348,7 +337,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @company_required
 def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job_get(request.user, pk)
-    if not selectors.is_member_of(user=request.user, company=job.company):
+    if not is_member_of(request.user, job.company):
         raise PermissionDenied
     try:
         job = services.job_cancel(job=job, actor=request.user)

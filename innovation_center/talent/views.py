@@ -12,8 +12,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from innovation_center.accounts.access import (
+    coordinator_required,
+    is_coordinator,
     is_coordinator_of,
-    role_required,
+    staff_or_coordinator_required,
     staff_required,
     viewer_for,
 )
@@ -36,24 +38,11 @@ from innovation_center.talent.forms import (
 from innovation_center.talent.models import Course, Program
 
 
-def _staff_or_coordinator(user) -> bool:
-    viewer = viewer_for(user)
-    return viewer.is_center_staff or viewer.is_coordinator
-
-
-def _coordinator(user) -> bool:
-    return selectors.coordinator_universities(user=user).exists()
-
-
-staff_or_coordinator_required = role_required(_staff_or_coordinator)
-coordinator_required = role_required(_coordinator)
-
-
 def _list_page(request, *, template: str, fragment: str, context: dict) -> HttpResponse:
     context.update(
         {
             "query": query_without(request),
-            "can_log": _coordinator(request.user),
+            "can_log": is_coordinator(request.user),
             "is_staff": viewer_for(request.user).is_center_staff,
         }
     )
