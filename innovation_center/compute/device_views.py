@@ -27,7 +27,7 @@ from innovation_center.compute.models import (
     Accelerator,
     Workload,
 )
-from innovation_center.core import clock
+from innovation_center.core import charts, clock
 from innovation_center.core.errors import ApplicationError
 from innovation_center.core.forms import apply_service_errors, query_without
 from innovation_center.core.pagination import paginate
@@ -151,7 +151,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "wait_p95": pages.duration_text(waits["p95_seconds"]),
         "demand": selectors.unmet_demand(year=year, month=month),
         "utilization": utilization,
-        "chart": pages.utilization_chart(
+        "chart": charts.utilization_chart(
             months,
             pages.utilization_by_site(results),
             complete=[result.complete for result in results],

@@ -8,8 +8,8 @@ from django.urls import reverse
 from innovation_center.accounts.access import staff_required
 from innovation_center.compute import pages as compute_pages
 from innovation_center.compute import selectors as compute
-from innovation_center.core import clock
-from innovation_center.reports import charts, exports, home, selectors
+from innovation_center.core import charts, clock
+from innovation_center.reports import exports, home, selectors
 from innovation_center.reports.forms import MonthForm
 
 
@@ -50,7 +50,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "jobs_running": jobs.get("running", 0),
         "wait_median": compute_pages.duration_text(waits["median_seconds"]),
         "demand": compute.unmet_demand(year=today.year, month=today.month),
-        "chart": compute_pages.utilization_chart(
+        "chart": charts.utilization_chart(
             months,
             compute_pages.utilization_by_site(results),
             complete=[result.complete for result in results],
