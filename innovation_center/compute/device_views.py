@@ -30,6 +30,7 @@ from innovation_center.compute.models import (
 from innovation_center.core import charts, clock
 from innovation_center.core.errors import ApplicationError
 from innovation_center.core.forms import apply_service_errors, query_without
+from innovation_center.core.htmx import page_or_fragment
 from innovation_center.core.pagination import paginate
 
 REQUEST_RELATED = ("company", "accelerator_type", "site", "allocation", "requested_by")
@@ -64,8 +65,12 @@ def device_list(request: HttpRequest) -> HttpResponse:
         "query": query_without(request),
         "next": request.get_full_path(),
     }
-    template = "compute/_device_table.html" if request.htmx else "compute/device_list.html"
-    return render(request, template, context)
+    return page_or_fragment(
+        request,
+        page="compute/device_list.html",
+        fragment="compute/_device_table.html",
+        context=context,
+    )
 
 
 @require_POST
@@ -157,5 +162,9 @@ def overview(request: HttpRequest) -> HttpResponse:
             complete=[result.complete for result in results],
         ),
     }
-    template = "compute/_overview_body.html" if request.htmx else "compute/overview.html"
-    return render(request, template, context)
+    return page_or_fragment(
+        request,
+        page="compute/overview.html",
+        fragment="compute/_overview_body.html",
+        context=context,
+    )

@@ -47,6 +47,7 @@ from innovation_center.compute.models import (
 )
 from innovation_center.core.errors import ApplicationError
 from innovation_center.core.forms import apply_service_errors, query_without
+from innovation_center.core.htmx import page_or_fragment
 from innovation_center.core.pagination import paginate
 from innovation_center.ecosystem.models import Company
 
@@ -111,8 +112,12 @@ def request_list(request: HttpRequest) -> HttpResponse:
         "query": query_without(request),
         "can_request": is_owner_of_any_company(request.user),
     }
-    template = "compute/_request_table.html" if request.htmx else "compute/request_list.html"
-    return render(request, template, context)
+    return page_or_fragment(
+        request,
+        page="compute/request_list.html",
+        fragment="compute/_request_table.html",
+        context=context,
+    )
 
 
 def _request_get(user, pk: int) -> AllocationRequest:
@@ -176,8 +181,12 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         for entry in page_obj
     ]
     context = {"page_obj": page_obj, "rows": rows, "can_decide": can_decide, "query": ""}
-    template = "compute/_review_table.html" if request.htmx else "compute/review_queue.html"
-    return render(request, template, context)
+    return page_or_fragment(
+        request,
+        page="compute/review_queue.html",
+        fragment="compute/_review_table.html",
+        context=context,
+    )
 
 
 def _decision_response(
@@ -290,8 +299,12 @@ def allocation_list(request: HttpRequest) -> HttpResponse:
         "query": query_without(request),
         "can_request": is_owner_of_any_company(request.user),
     }
-    template = "compute/_allocation_table.html" if request.htmx else "compute/allocation_list.html"
-    return render(request, template, context)
+    return page_or_fragment(
+        request,
+        page="compute/allocation_list.html",
+        fragment="compute/_allocation_table.html",
+        context=context,
+    )
 
 
 def _allocation_get(user, pk: int) -> Allocation:

@@ -25,6 +25,7 @@ from innovation_center.accounts.selectors import audit_history
 from innovation_center.core.errors import ApplicationError
 from innovation_center.core.exports import export_format, export_table
 from innovation_center.core.forms import form_filters, form_page, query_without
+from innovation_center.core.htmx import page_or_fragment
 from innovation_center.core.imports import import_page
 from innovation_center.core.pagination import paginate
 from innovation_center.ecosystem import imports, selectors, services
@@ -68,8 +69,12 @@ def company_list(request: HttpRequest) -> HttpResponse:
         "query": query_without(request),
         "stages": dict(LifecycleStage.choices),
     }
-    template = "ecosystem/_company_table.html" if request.htmx else "ecosystem/company_list.html"
-    return render(request, template, context)
+    return page_or_fragment(
+        request,
+        page="ecosystem/company_list.html",
+        fragment="ecosystem/_company_table.html",
+        context=context,
+    )
 
 
 @login_required
@@ -191,8 +196,12 @@ def _board_context(request: HttpRequest, params) -> dict:
 @staff_required
 def engagement_board(request: HttpRequest) -> HttpResponse:
     context = _board_context(request, request.GET)
-    template = "ecosystem/_board.html" if request.htmx else "ecosystem/engagement_board.html"
-    return render(request, template, context)
+    return page_or_fragment(
+        request,
+        page="ecosystem/engagement_board.html",
+        fragment="ecosystem/_board.html",
+        context=context,
+    )
 
 
 @require_POST
@@ -305,8 +314,12 @@ def solution_list(request: HttpRequest) -> HttpResponse:
         "query": query_without(request),
         "is_staff": viewer_for(request.user).is_center_staff,
     }
-    template = "ecosystem/_solution_table.html" if request.htmx else "ecosystem/solution_list.html"
-    return render(request, template, context)
+    return page_or_fragment(
+        request,
+        page="ecosystem/solution_list.html",
+        fragment="ecosystem/_solution_table.html",
+        context=context,
+    )
 
 
 @login_required

@@ -28,6 +28,7 @@ from innovation_center.accounts.access import (
 )
 from innovation_center.core.errors import ApplicationError
 from innovation_center.core.forms import apply_service_errors, query_without
+from innovation_center.core.htmx import page_or_fragment
 from innovation_center.core.pagination import paginate
 from innovation_center.evaluation import selectors, services
 from innovation_center.evaluation.forms import (
@@ -87,8 +88,12 @@ def model_list(request: HttpRequest) -> HttpResponse:
         "is_member": viewer_for(request.user).is_company_member,
         "show_company": sees_several_companies(request.user),
     }
-    template = "evaluation/_model_table.html" if request.htmx else "evaluation/model_list.html"
-    return render(request, template, context)
+    return page_or_fragment(
+        request,
+        page="evaluation/model_list.html",
+        fragment="evaluation/_model_table.html",
+        context=context,
+    )
 
 
 def _upload_page(request, *, form_class, upload, template: str, stored) -> HttpResponse:
@@ -161,8 +166,12 @@ def model_results(request: HttpRequest, pk: int) -> HttpResponse:
         "artifact": artifact,
         "groups": selectors.model_results(user=request.user, model=artifact),
     }
-    template = "evaluation/_model_results.html" if request.htmx else "evaluation/model_results.html"
-    return render(request, template, context)
+    return page_or_fragment(
+        request,
+        page="evaluation/model_results.html",
+        fragment="evaluation/_model_results.html",
+        context=context,
+    )
 
 
 # Data sets -----------------------------------------------------------------------------------
@@ -177,8 +186,12 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
         "is_member": viewer_for(request.user).is_company_member,
         "show_company": sees_several_companies(request.user),
     }
-    template = "evaluation/_dataset_table.html" if request.htmx else "evaluation/dataset_list.html"
-    return render(request, template, context)
+    return page_or_fragment(
+        request,
+        page="evaluation/dataset_list.html",
+        fragment="evaluation/_dataset_table.html",
+        context=context,
+    )
 
 
 @company_required
@@ -227,8 +240,12 @@ def job_list(request: HttpRequest) -> HttpResponse:
         "is_member": viewer_for(request.user).is_company_member,
         "show_company": sees_several_companies(request.user),
     }
-    template = "evaluation/_job_table.html" if request.htmx else "evaluation/job_list.html"
-    return render(request, template, context)
+    return page_or_fragment(
+        request,
+        page="evaluation/job_list.html",
+        fragment="evaluation/_job_table.html",
+        context=context,
+    )
 
 
 def _submit_form(request: HttpRequest, company) -> JobSubmitForm:
@@ -291,8 +308,12 @@ def job_submit(request: HttpRequest) -> HttpResponse:
         "has_allocations": form.fields["allocation"].queryset.exists(),
         "can_request": is_company_owner(request.user, company),
     }
-    template = "evaluation/_job_form.html" if request.htmx else "evaluation/job_submit.html"
-    return render(request, template, context)
+    return page_or_fragment(
+        request,
+        page="evaluation/job_submit.html",
+        fragment="evaluation/_job_form.html",
+        context=context,
+    )
 
 
 def _job_get(user, pk: int) -> EvaluationJob:

@@ -22,6 +22,7 @@ from innovation_center.accounts.access import (
 from innovation_center.accounts.selectors import audit_history
 from innovation_center.core.exports import export_format, export_table
 from innovation_center.core.forms import form_filters, form_page, query_without
+from innovation_center.core.htmx import page_or_fragment
 from innovation_center.core.imports import import_page
 from innovation_center.core.pagination import paginate
 from innovation_center.talent import imports, selectors, services
@@ -46,7 +47,7 @@ def _list_page(request, *, template: str, fragment: str, context: dict) -> HttpR
             "is_staff": viewer_for(request.user).is_center_staff,
         }
     )
-    return render(request, fragment if request.htmx else template, context)
+    return page_or_fragment(request, page=template, fragment=fragment, context=context)
 
 
 def _logged_by(request, service) -> Callable:
@@ -79,8 +80,12 @@ def overview(request: HttpRequest) -> HttpResponse:
     totals = selectors.talent_totals(
         user=request.user, year=chosen["year"], program=chosen["program"]
     )
-    template = "talent/_overview_tables.html" if request.htmx else "talent/overview.html"
-    return render(request, template, {"form": form, **totals})
+    return page_or_fragment(
+        request,
+        page="talent/overview.html",
+        fragment="talent/_overview_tables.html",
+        context={"form": form, **totals},
+    )
 
 
 # Courses ------------------------------------------------------------------------------------
