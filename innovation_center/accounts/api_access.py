@@ -80,6 +80,18 @@ class ScopedViewSetMixin:
         )
         return Response(serializer.data, status=status_code)
 
+    def validated_input(self, serializer_class=None, *, instance=None, partial=False) -> dict:
+        """The request body checked by `serializer_class` (default: the action's serializer);
+        a 400 with the field errors when it is not valid."""
+        if serializer_class is None:
+            serializer = self.get_serializer(instance, data=self.request.data, partial=partial)
+        else:
+            serializer = serializer_class(
+                data=self.request.data, context=self.get_serializer_context()
+            )
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
     def get_serializer_class_for(self, action: str):
         previous, self.action = self.action, action
         try:

@@ -47,12 +47,6 @@ from innovation_center.core import clock
 from innovation_center.core.api import serializer_for
 
 
-def _input(view, serializer_class):
-    serializer = serializer_class(data=view.request.data, context=view.get_serializer_context())
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 @extend_schema(tags=["compute"])
 class SiteViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """The nodes of the compute network."""
@@ -103,7 +97,7 @@ class AcceleratorViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def health(self, request, pk=None):
         """Set the device's health; a failed device's queued job returns to the queue."""
         device = self.get_object()
-        data = _input(self, AcceleratorHealthSerializer)
+        data = self.validated_input(AcceleratorHealthSerializer)
         services.accelerator_set_health(
             accelerator=device, health=data["health"], actor=request.user, note=data["note"]
         )
@@ -171,7 +165,7 @@ class AllocationRequestViewSet(
         examples=[REQUEST_EXAMPLE],
     )
     def create(self, request):
-        data = _input(self, AllocationRequestCreateSerializer)
+        data = self.validated_input(AllocationRequestCreateSerializer)
         created = services.allocation_request_create(actor=request.user, **data)
         return self.write_response(created, status_code=status.HTTP_201_CREATED)
 
@@ -197,7 +191,7 @@ class AllocationRequestViewSet(
     def approve(self, request, pk=None):
         """Grant the request, as asked or with changed figures; returns the allocation."""
         item = self.get_object()
-        data = _input(self, AllocationRequestApproveSerializer)
+        data = self.validated_input(AllocationRequestApproveSerializer)
         allocation = services.allocation_request_approve(request=item, actor=request.user, **data)
         body = AllocationSerializer(allocation, context=self.get_serializer_context()).data
         return Response(body)
@@ -217,7 +211,7 @@ class AllocationRequestViewSet(
     def reject(self, request, pk=None):
         """Refuse the request with the reason the company will read."""
         item = self.get_object()
-        data = _input(self, AllocationRequestRejectSerializer)
+        data = self.validated_input(AllocationRequestRejectSerializer)
         item = services.allocation_request_reject(
             request=item, actor=request.user, reason=data["reason"]
         )

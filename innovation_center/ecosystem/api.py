@@ -64,11 +64,6 @@ COMPANY_EXAMPLE = OpenApiExample(
 class WriteMixin(ScopedViewSetMixin):
     """create/update read the input serializer and call the service, then show the row."""
 
-    def _input(self, *, instance=None, partial=False):
-        serializer = self.get_serializer(instance, data=self.request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
 
 @extend_schema_view(
     create=extend_schema(
@@ -104,12 +99,12 @@ class CompanyViewSet(
     )
 
     def create(self, request):
-        company = services.company_create(actor=request.user, **self._input())
+        company = services.company_create(actor=request.user, **self.validated_input())
         return self.write_response(company, status_code=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
         company = self.get_object()
-        data = self._input(instance=company, partial=partial)
+        data = self.validated_input(instance=company, partial=partial)
         company = services.company_update(actor=request.user, company=company, data=data)
         return self.write_response(company)
 
@@ -147,7 +142,7 @@ class CompanyViewSet(
     def exit(self, request, pk=None):
         """Any open status → exited, with the reason."""
         company = self.get_object()
-        reason = self._input()["reason"]
+        reason = self.validated_input()["reason"]
         company = services.company_exit(company=company, actor=request.user, reason=reason)
         return self.write_response(company)
 
@@ -206,12 +201,12 @@ class EngagementViewSet(
         )
 
     def create(self, request):
-        engagement = services.engagement_create(actor=request.user, **self._input())
+        engagement = services.engagement_create(actor=request.user, **self.validated_input())
         return self.write_response(engagement, status_code=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
         engagement = self.get_object()
-        data = self._input(instance=engagement, partial=partial)
+        data = self.validated_input(instance=engagement, partial=partial)
         engagement = services.engagement_update(
             actor=request.user, engagement=engagement, data=data
         )
@@ -231,7 +226,7 @@ class EngagementViewSet(
     def advance(self, request, pk=None):
         """Move the engagement to the next lifecycle stage (once, even if sent twice)."""
         engagement = self.get_object()
-        note = self._input()["note"]
+        note = self.validated_input()["note"]
         services.engagement_advance(engagement=engagement, actor=request.user, note=note)
         return self.write_response(engagement)
 
@@ -289,12 +284,12 @@ class SolutionViewSet(
         return selectors.solution_visible(user=self.request.user).prefetch_related("companies")
 
     def create(self, request):
-        solution = services.solution_create(actor=request.user, **self._input())
+        solution = services.solution_create(actor=request.user, **self.validated_input())
         return self.write_response(solution, status_code=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
         solution = self.get_object()
-        data = self._input(instance=solution, partial=partial)
+        data = self.validated_input(instance=solution, partial=partial)
         solution = services.solution_update(actor=request.user, solution=solution, data=data)
         return self.write_response(solution)
 
@@ -306,6 +301,6 @@ class SolutionViewSet(
     def publish(self, request, pk=None):
         """Publish a launched solution as a showcase case (or withdraw it)."""
         solution = self.get_object()
-        published = self._input()["published"]
+        published = self.validated_input()["published"]
         services.solution_publish(solution=solution, actor=request.user, published=published)
         return self.write_response(solution)

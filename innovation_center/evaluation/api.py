@@ -44,12 +44,6 @@ def member_of_row(user, row) -> bool:
     return is_member_of(user, row.company)
 
 
-def _input(view, serializer_class) -> dict:
-    serializer = serializer_class(data=view.request.data, context=view.get_serializer_context())
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 class UploadViewSet(
     ScopedViewSetMixin,
     mixins.ListModelMixin,
@@ -90,7 +84,7 @@ class ModelArtifactViewSet(UploadViewSet):
     )
     def create(self, request):
         """Upload a model file (multipart: `name`, `file`, optional `company`)."""
-        data = _input(self, UploadSerializer)
+        data = self.validated_input(UploadSerializer)
         artifact = services.model_upload(
             company=data["company"], actor=request.user, name=data["name"], upload=data["file"]
         )
@@ -114,7 +108,7 @@ class DatasetViewSet(UploadViewSet):
     )
     def create(self, request):
         """Upload a data set (.npz with X and y, or CSV with the label last)."""
-        data = _input(self, UploadSerializer)
+        data = self.validated_input(UploadSerializer)
         dataset = services.dataset_upload(
             company=data["company"], actor=request.user, name=data["name"], upload=data["file"]
         )
@@ -182,7 +176,7 @@ class JobViewSet(
     )
     def create(self, request):
         """Submit a job: validated at once, its estimated hours reserved, then queued."""
-        data = _input(self, JobSubmitSerializer)
+        data = self.validated_input(JobSubmitSerializer)
         if str(request.query_params.get("dry_run", "")).lower() in TRUE_VALUES:
             return self._estimate_response(data)
         fields = _job_fields(data)
@@ -199,7 +193,7 @@ class JobViewSet(
     @action(detail=False, methods=["post"])
     def estimate(self, request):
         """What the job would cost and whether it can run, without submitting it."""
-        return self._estimate_response(_input(self, JobSubmitSerializer))
+        return self._estimate_response(self.validated_input(JobSubmitSerializer))
 
     @extend_schema(request=None, responses=JobSerializer)
     @action(detail=True, methods=["post"])

@@ -82,18 +82,13 @@ class UniversityRowViewSet(
     update_service = None
     update_argument = ""
 
-    def _input(self, *, instance=None, partial=False) -> dict:
-        serializer = self.get_serializer(instance, data=self.request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
-
     def create(self, request):
-        row = type(self).create_service(actor=request.user, **self._input())
+        row = type(self).create_service(actor=request.user, **self.validated_input())
         return self.write_response(row, status_code=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
         row = self.get_object()
-        data = self._input(instance=row, partial=partial)
+        data = self.validated_input(instance=row, partial=partial)
         row = type(self).update_service(
             actor=request.user, data=data, **{self.update_argument: row}
         )
