@@ -37,3 +37,68 @@ def _language_reset():
 
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+# The people of the tests ----------------------------------------------------------------------
+# One set per test (tests/factories.py `People`), each person made when first asked for. A
+# directory or module whose assertions show a particular company or university name overrides
+# `people` with `factories.people(company_name=...)`; the fixtures below then follow it.
+
+
+@pytest.fixture
+def people(db):
+    from tests import factories
+
+    return factories.people()
+
+
+@pytest.fixture
+def staff(people):
+    """A center admin, username "staff"."""
+    return people.staff
+
+
+@pytest.fixture
+def reviewer(people):
+    return people.reviewer
+
+
+@pytest.fixture
+def operator(people):
+    return people.operator
+
+
+@pytest.fixture
+def company(people):
+    return people.company
+
+
+@pytest.fixture
+def owner(people):
+    return people.owner
+
+
+@pytest.fixture
+def member(people):
+    return people.member
+
+
+@pytest.fixture
+def other_company(people):
+    return people.other_company
+
+
+@pytest.fixture
+def outsider(people):
+    """A member of another company than `company`."""
+    return people.outsider
+
+
+@pytest.fixture
+def university(people):
+    return people.university
+
+
+@pytest.fixture
+def coordinator(people):
+    return people.coordinator

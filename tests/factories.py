@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from decimal import Decimal
+from functools import cached_property
 
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
@@ -73,6 +74,84 @@ def university(name: str | None = None) -> University:
     name = name or f"Test University {next(_counter)}"
     organisation = Organisation.objects.create(kind=Organisation.Kind.UNIVERSITY, name=name)
     return University.objects.create(organisation=organisation, name=name, city="武汉")
+
+
+class People:
+    """The usual people of a test: the center's staff (an admin, a reviewer, an operator), a
+    company with its owner and member, a member of another company (the outsider) and a
+    university with its coordinator. The `people` fixture of tests/conftest.py makes one.
+
+    Each person, with the organisation they belong to, is made the first time a test asks for
+    them, so a test that counts rows finds only the ones it uses.
+    """
+
+    def __init__(
+        self, *, company_name: str, other_company_name: str, university_name: str, outsider_role
+    ):
+        self.company_name = company_name
+        self.other_company_name = other_company_name
+        self.university_name = university_name
+        self.outsider_role = outsider_role
+
+    # In the bodies, `company(...)`, `member(...)` and `university(...)` are the builders of
+    # this module, not the properties.
+
+    @cached_property
+    def staff(self):
+        return center_staff("staff")
+
+    @cached_property
+    def reviewer(self):
+        return center_staff("reviewer", role=Membership.Role.CENTER_REVIEWER)
+
+    @cached_property
+    def operator(self):
+        return center_staff("operator", role=Membership.Role.CENTER_OPERATOR)
+
+    @cached_property
+    def company(self) -> Company:
+        return company(self.company_name)
+
+    @cached_property
+    def owner(self):
+        return member(self.company.organisation, Membership.Role.COMPANY_OWNER, "owner")
+
+    @cached_property
+    def member(self):
+        return member(self.company.organisation, Membership.Role.COMPANY_MEMBER, "member")
+
+    @cached_property
+    def other_company(self) -> Company:
+        return company(self.other_company_name)
+
+    @cached_property
+    def outsider(self):
+        return member(self.other_company.organisation, self.outsider_role, "outsider")
+
+    @cached_property
+    def university(self) -> University:
+        return university(self.university_name)
+
+    @cached_property
+    def coordinator(self):
+        return member(self.university.organisation, Membership.Role.COORDINATOR, "coordinator")
+
+
+def people(
+    *,
+    company_name: str = "Own Co",
+    other_company_name: str = "Other Co",
+    university_name: str = "Wuhan University",
+    outsider_role: str = Membership.Role.COMPANY_MEMBER,
+) -> People:
+    """One set of people (see `People`); a module whose pages' assertions show its company's
+    name passes that name."""
+    return People(
+        company_name=company_name,
+        other_company_name=other_company_name,
+        university_name=university_name,
+        outsider_role=outsider_role,
+    )
 
 
 def program(kind: str = Program.Kind.COURSE, year: int = 2021) -> Program:

@@ -7,20 +7,14 @@ import time_machine
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from innovation_center.accounts.models import ApiToken, Membership
+from innovation_center.accounts.models import ApiToken
 from innovation_center.accounts.services import api_token_issue
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def owner():
-    company = factories.company()
-    return factories.member(company.organisation, Membership.Role.COMPANY_OWNER, "alice")
-
-
-def issue(client, username="alice", password=factories.PASSWORD, **extra):
+def issue(client, username="owner", password=factories.PASSWORD, **extra):
     return client.post(
         reverse("api:token-issue"), {"username": username, "password": password, **extra}
     )

@@ -10,8 +10,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff():
-    return client_for(factories.center_staff("staffer"))
+def staff(people):
+    return client_for(people.staff)
 
 
 def test_it_pages_with_counts_and_a_bounded_page_size(staff):

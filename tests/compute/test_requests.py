@@ -14,21 +14,6 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def company():
-    return factories.company()
-
-
-@pytest.fixture
-def owner(company):
-    return factories.member(company.organisation, Membership.Role.COMPANY_OWNER)
-
-
-@pytest.fixture
-def reviewer():
-    return factories.center_staff(role=Membership.Role.CENTER_REVIEWER)
-
-
 def new_request(company, owner, **overrides):
     fields = {
         "company": company,

@@ -7,7 +7,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from innovation_center.accounts.models import Membership
 from innovation_center.compute import ledger, services
 from innovation_center.compute.models import Allocation, AllocationRequest, Lease
 from innovation_center.core import clock
@@ -15,12 +14,6 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def outsider():
-    other = factories.company("Other Robotics")
-    return factories.member(other.organisation, Membership.Role.COMPANY_MEMBER, "outsider")
 
 
 @pytest.fixture

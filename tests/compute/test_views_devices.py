@@ -4,19 +4,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from innovation_center.accounts.models import Membership
 from innovation_center.compute.models import Accelerator, DeviceOutage, Lease
 from innovation_center.evaluation.models import EvaluationJob
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def owner():
-    company = factories.company("Optics Vision")
-    return factories.member(company.organisation, Membership.Role.COMPANY_OWNER, "owner")
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def staff():
-    return factories.center_staff("operator", role=Membership.Role.CENTER_OPERATOR)
+def staff(operator):
+    return operator
 
 
 @pytest.fixture

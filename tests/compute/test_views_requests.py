@@ -19,9 +19,11 @@ HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def outsider():
-    other = factories.company("Other Robotics")
-    return factories.member(other.organisation, Membership.Role.COMPANY_OWNER, "outsider")
+def people(db):
+    # The outsider owns the other company: owners are the ones who ask for compute.
+    return factories.people(
+        company_name="Optics Vision", outsider_role=Membership.Role.COMPANY_OWNER
+    )
 
 
 @pytest.fixture

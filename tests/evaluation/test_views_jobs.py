@@ -21,21 +21,6 @@ HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def company():
-    return factories.company("Chutian Vision")
-
-
-@pytest.fixture
-def owner(company):
-    return factories.member(company.organisation, Membership.Role.COMPANY_OWNER, "owner")
-
-
-@pytest.fixture
-def member(company):
-    return factories.member(company.organisation, Membership.Role.COMPANY_MEMBER, "member")
-
-
-@pytest.fixture
 def grant(company):
     return factories.allocation(company, hours="50", device_cap=4)
 

@@ -19,18 +19,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def company():
-    return factories.company("Chutian Smart City")
-
-
-@pytest.fixture
-def owner(company):
-    return factories.member(company.organisation, Membership.Role.COMPANY_OWNER, "owner")
-
-
-@pytest.fixture
-def member(company):
-    return factories.member(company.organisation, Membership.Role.COMPANY_MEMBER, "member")
+def people(db):
+    return factories.people(company_name="Chutian Smart City")
 
 
 def stored_files() -> list:

@@ -51,10 +51,15 @@ def urls_of(rows) -> list[str]:
 
 
 @pytest.fixture
-def rival():
-    other = factories.company("Rival Robotics")
-    factories.allocation(other)
-    return factories.member(other.organisation, Membership.Role.COMPANY_OWNER, "rival")
+def people(db):
+    return factories.people(outsider_role=Membership.Role.COMPANY_OWNER)
+
+
+@pytest.fixture
+def rival(people):
+    """The owner of another company, which has an allocation of its own."""
+    factories.allocation(people.other_company)
+    return people.outsider
 
 
 def test_it_shows_every_page_to_the_owning_company(client, first):

@@ -4,7 +4,9 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.db.models import Count, Sum
+from django.test import override_settings
 from django.urls import reverse
 
 from innovation_center.accounts.models import Membership
@@ -15,9 +17,23 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def seeded(django_db_blocker):
-    call_command("seed_demo", "--quiet")
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo center, seeded once for the module's tests, which only read it.
+
+    The seeding runs in a transaction rolled back after the module (each test's own writes are
+    rolled back to a savepoint inside it), so the tests after this module start from an empty
+    database; its on-commit callbacks (the demo job's scheduling task) are dropped with it.
+    The function-scoped settings of tests/conftest.py are not in force yet: the demo model's
+    file goes to a temporary media folder here, and passwords are hashed the fast way.
+    """
+    media = tmp_path_factory.mktemp("media")
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with django_db_blocker.unblock(), transaction.atomic():
+        with override_settings(MEDIA_ROOT=media, PASSWORD_HASHERS=fast):
+            call_command("seed_demo", "--quiet")
+        yield
+        transaction.set_rollback(True)
 
 
 def figure(html: str, name: str) -> int:

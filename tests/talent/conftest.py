@@ -1,17 +1,10 @@
+"""The talent tests use the people of tests/conftest.py (`staff`, `university` and its
+`coordinator`) and add a second university with its coordinator."""
+
 import pytest
 
 from innovation_center.accounts.models import Membership
 from tests import factories
-
-
-@pytest.fixture
-def staff(db):
-    return factories.center_staff("staff")
-
-
-@pytest.fixture
-def university(db):
-    return factories.university("Wuhan University")
 
 
 @pytest.fixture
@@ -20,19 +13,13 @@ def other_university(db):
 
 
 @pytest.fixture
-def coordinator(university):
-    return factories.member(university.organisation, Membership.Role.COORDINATOR, "coordinator")
-
-
-@pytest.fixture
 def other_coordinator(other_university):
     return factories.member(other_university.organisation, Membership.Role.COORDINATOR, "rival")
 
 
 @pytest.fixture
-def company_member(db):
-    company = factories.company("Some Co")
-    return factories.member(company.organisation, Membership.Role.COMPANY_MEMBER, "member")
+def company_member(people):
+    return people.member
 
 
 @pytest.fixture
