@@ -114,14 +114,19 @@ def run(
         )
         seeded = _seed(devices=devices)
 
+        worker_tmp = folder / "tmp"
+        worker_tmp.mkdir()
         pool = WorkerPool(
             folder=folder,
             env={
                 **broker.env,
                 "DATABASE_URL": database_url,
                 "MEDIA_ROOT": str(media),
-                # Nothing of the workers lands in the project's var/ folder.
+                # Nothing of the workers lands in the project's var/ folder, nor in the
+                # machine's temporary folder: a worker killed on stop cannot clean up its
+                # multiprocessing folder, which goes with the scratch folder instead.
                 "IC_VAR_DIR": str(folder / "var"),
+                "TMPDIR": str(worker_tmp),
                 # `make run` stretches shards for the demo; a benchmark wants them as they are.
                 "SHARD_MIN_SECONDS": "0",
                 "CELERY_TASK_ALWAYS_EAGER": "0",
