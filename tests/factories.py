@@ -257,14 +257,14 @@ def job(grant: Allocation, **fields) -> EvaluationJob:
         devices_requested=defaults["devices_requested"],
         priority=defaults.get("priority", 0),
         estimate_hours=defaults["estimate_hours"],
-        status=Workload.Status.FINISHED if status in EvaluationJob.FINISHED else status,
+        status=EvaluationJob.workload_status(status),
         created_at=defaults.get("created_at") or clock.now(),
         scheduled_at=defaults.get("scheduled_at"),
     )
     job = EvaluationJob.objects.create(
         company=grant.company, allocation=grant, workload=work, **defaults
     )
-    Workload.objects.filter(pk=work.pk).update(label=f"#{job.pk} {job.model.name}")
+    Workload.objects.filter(pk=work.pk).update(label=job.workload_label)
     return job
 
 
@@ -274,6 +274,6 @@ def job_set(job: EvaluationJob, **fields) -> None:
     work = {k: v for k, v in fields.items() if k in ("created_at", "scheduled_at", "finished_at")}
     if "status" in fields:
         status = fields["status"]
-        work["status"] = Workload.Status.FINISHED if status in EvaluationJob.FINISHED else status
+        work["status"] = EvaluationJob.workload_status(status)
     if work:
         Workload.objects.filter(pk=job.workload_id).update(**work)

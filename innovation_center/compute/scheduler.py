@@ -342,10 +342,9 @@ def estimated_start(*, workload: Workload) -> dt.datetime | None:
     """
     if workload.status != Workload.Status.QUEUED:
         return None
-    job = workload
     now = clock.now()
     pending = queued_workloads(now=now, lock=False)
-    if job.pk not in {j.id for j in pending}:
+    if workload.pk not in {j.id for j in pending}:
         return None
     busy = _busy_devices(now)
     free = _free_devices(lock=False)
@@ -355,7 +354,7 @@ def estimated_start(*, workload: Workload) -> dt.datetime | None:
         for b in busy:
             active[b.allocation_id] += 1
         placements = plan(pending, free, active, busy, moment)
-        if any(p.workload_id == job.pk for p in placements):
+        if any(p.workload_id == workload.pk for p in placements):
             return moment
         by_id = {j.id: j for j in pending}
         pool = {d: (t, s) for d, t, s in free}

@@ -71,11 +71,6 @@ def month_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
     return start, dt.datetime(next_year, next_month, 1, tzinfo=zone)
 
 
-def month_is_complete(year: int, month: int, *, at: dt.datetime | None = None) -> bool:
-    """Whether the month has ended on the center's calendar."""
-    return month_bounds(year, month)[1] <= (at or now())
-
-
 def past_months(count: int, *, at: dt.datetime | None = None) -> list[Month]:
     """The `count` completed months before the current one, oldest first."""
     current = this_month(at=at)

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from innovation_center.compute.models import Workload
 from innovation_center.core.models import TimeStampedModel
 from innovation_center.core.scoping import Scope
 
@@ -213,6 +214,16 @@ class EvaluationJob(TimeStampedModel):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+    @staticmethod
+    def workload_status(status: str) -> str:
+        """The scheduling state of a job in `status` (its workload's)."""
+        return Workload.Status.FINISHED if status in EvaluationJob.FINISHED else status
+
+    @property
+    def workload_label(self) -> str:
+        """How the compute side shows this job (device and allocation pages, ledger memos)."""
+        return f"#{self.pk} {self.model.name} · {self.dataset.name}"
 
     # The job's hours and devices are its workload's.
     @property

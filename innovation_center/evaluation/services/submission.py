@@ -210,7 +210,7 @@ def job_submit(
         estimate_hours=estimate.reserve_hours,
     )
     # The compute side shows the work by this line (device and allocation pages).
-    workloads.workload_label(workload=workload, label=f"#{job.pk} {model.name} · {dataset.name}")
+    workloads.workload_label(workload=workload, label=job.workload_label)
     ledger.ledger_reserve(
         allocation=allocation, workload=workload, amount=estimate.reserve_hours, actor=actor
     )
