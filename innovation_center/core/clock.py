@@ -59,6 +59,11 @@ def add_months(month: Month, count: int) -> Month:
     return index // 12, index % 12 + 1
 
 
+def months_between(start: Month, end: Month) -> int:
+    """How many months `end` is after `start` (negative when before)."""
+    return (end[0] * 12 + end[1]) - (start[0] * 12 + start[1])
+
+
 def first_day(month: Month) -> dt.date:
     return dt.date(month[0], month[1], 1)
 

@@ -243,8 +243,8 @@ def roll_pending_requests(*, today: dt.date) -> None:
     for request in AllocationRequest.objects.filter(
         status=AllocationRequest.Status.PENDING, starts_on__lte=today
     ):
-        months = (request.ends_on.year - request.starts_on.year) * 12 + (
-            request.ends_on.month - request.starts_on.month
+        months = clock.months_between(
+            clock.month_of(request.starts_on), clock.month_of(request.ends_on)
         )
         AllocationRequest.objects.filter(pk=request.pk).update(
             starts_on=next_month, ends_on=add_months(next_month, max(months, 1))
