@@ -91,10 +91,14 @@ def scoped_queryset(user, model: type[Model], queryset: QuerySet | None = None) 
     if viewer.is_center_staff or scope.catalogue:
         return qs
     condition = Q(pk__in=[])
-    if scope.company and viewer.company_org_ids:
-        condition |= Q(**{f"{scope.company}__in": viewer.company_org_ids})
-    if scope.university and viewer.university_org_ids:
-        condition |= Q(**{f"{scope.university}__in": viewer.university_org_ids})
+    company_orgs, university_orgs = viewer.company_org_ids, viewer.university_org_ids
+    if scope.roles is not None:
+        company_orgs = {o for o in company_orgs if viewer.role_in(o) in scope.roles}
+        university_orgs = {o for o in university_orgs if viewer.role_in(o) in scope.roles}
+    if scope.company and company_orgs:
+        condition |= Q(**{f"{scope.company}__in": company_orgs})
+    if scope.university and university_orgs:
+        condition |= Q(**{f"{scope.university}__in": university_orgs})
     if scope.user:
         condition |= Q(**{scope.user: viewer.user_id})
     if scope.shared is not None:
@@ -187,6 +191,20 @@ def sees_several_companies(user) -> bool:
 
 def is_coordinator_of(user, university) -> bool:
     return viewer_for(user).role_in(university.organisation_id) == Membership.Role.COORDINATOR
+
+
+def can_manage_people(user, organisation) -> bool:
+    """Who invites, re-roles and removes people: center staff for companies and universities
+    (center administrators for the center), a company's owners, a university's coordinators."""
+    viewer = viewer_for(user)
+    if organisation.kind == Organisation.Kind.CENTER:
+        return has_center_role(user, {Membership.Role.CENTER_ADMIN})
+    if viewer.is_center_staff:
+        return True
+    return viewer.role_in(organisation.pk) in (
+        Membership.Role.COMPANY_OWNER,
+        Membership.Role.COORDINATOR,
+    )
 
 
 def staff_required(view):

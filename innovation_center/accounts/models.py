@@ -181,3 +181,169 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+
+
+class NotificationKind(models.TextChoices):
+    """What a message is about; a person can turn off the e-mail of each kind (in-app stays)."""
+
+    INVITATION = "invitation", _("Invitations")
+    PEOPLE = "people", _("Changes to my memberships")
+    REQUEST_DECISION = "request_decision", _("Decisions on compute requests")
+    ALLOCATION_EXPIRY = "allocation_expiry", _("Allocations about to end")
+    JOB_FINISHED = "job_finished", _("Evaluation jobs that finished")
+    JOB_FAILED = "job_failed", _("Evaluation jobs that failed")
+
+
+class Profile(models.Model):
+    """What a person chooses for themselves: language and which e-mails they get."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="profile",
+        verbose_name=_("user"),
+    )
+    language = models.CharField(
+        _("preferred language"), max_length=10, choices=settings.LANGUAGES, blank=True
+    )
+    # Kinds (NotificationKind values) whose e-mail the person turned off.
+    email_muted = models.JSONField(_("e-mails turned off"), default=list, blank=True)
+
+    scope = Scope(user="user")
+
+    class Meta:
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    def wants_email(self, kind: str) -> bool:
+        return kind not in set(self.email_muted or [])
+
+
+class Invitation(models.Model):
+    """An e-mailed, single-use link that makes its holder a member of an organisation.
+
+    The link carries a random key signed with a timestamp; only the key's SHA-256 is stored.
+    Resending issues a new key (the old link stops working) and a new expiry.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("organisation"),
+    )
+    email = models.EmailField(_("e-mail"))
+    role = models.CharField(_("role"), max_length=30, choices=Membership.Role.choices)
+    language = models.CharField(
+        _("language of the e-mail"), max_length=10, choices=settings.LANGUAGES, blank=True
+    )
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invited by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("last sent at"), null=True, blank=True)
+    times_sent = models.PositiveSmallIntegerField(_("times sent"), default=0)
+    expires_at = models.DateTimeField(_("expires at"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accepted by"),
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    # Only the people who manage an organisation's people see its invitations.
+    scope = Scope(
+        company="organisation",
+        university="organisation",
+        roles=frozenset({Membership.Role.COMPANY_OWNER, Membership.Role.COORDINATOR}),
+    )
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["email"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "email"],
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.organisation}"
+
+    def is_open(self, now) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
+
+    def state(self, now) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        return "pending" if self.expires_at > now else "expired"
+
+
+class Notification(models.Model):
+    """One message to one person, shown in the product (its e-mail may be turned off)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("user"),
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=NotificationKind.choices)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    # Where the message leads (a path inside the product), empty when nowhere.
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    scope = Scope(user="user")
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class LoginSession(models.Model):
+    """A session a person signed in with, so their sessions can be ended at once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="login_sessions",
+        verbose_name=_("user"),
+    )
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    scope = Scope(user="user")
+
+    class Meta:
+        verbose_name = _("login session")
+        verbose_name_plural = _("login sessions")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.created_at:%Y-%m-%d %H:%M}"

@@ -7,9 +7,10 @@ import functools
 from decimal import Decimal
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from innovation_center.accounts.models import Membership
+from innovation_center.accounts.models import Membership, NotificationKind
 from innovation_center.accounts.notifications import notify_organisation
 from innovation_center.accounts.services import audit_record, model_snapshot
 from innovation_center.compute import ledger
@@ -236,7 +237,12 @@ def allocation_request_approve(
         )
         return _("Compute request #%(id)s approved") % {"id": request.pk}, body
 
-    notify_organisation(organisation=request.company.organisation, compose=approval_message)
+    notify_organisation(
+        organisation=request.company.organisation,
+        kind=NotificationKind.REQUEST_DECISION,
+        compose=approval_message,
+        url=reverse("compute:allocation_detail", args=[allocation.pk]),
+    )
     return allocation
 
 
@@ -263,6 +269,8 @@ def allocation_request_reject(
     )
     notify_organisation(
         organisation=request.company.organisation,
+        kind=NotificationKind.REQUEST_DECISION,
+        url=reverse("compute:request_detail", args=[request.pk]),
         compose=lambda: (
             _("Compute request #%(id)s rejected") % {"id": request.pk},
             _("Your compute request #%(id)s was rejected. Reason: %(reason)s")
@@ -348,6 +356,8 @@ def allocations_advance(*, today: dt.date | None = None) -> dict[str, int]:
             ):
                 notify_organisation(
                     organisation=allocation.company.organisation,
+                    kind=NotificationKind.ALLOCATION_EXPIRY,
+                    url=reverse("compute:allocation_detail", args=[allocation.pk]),
                     compose=functools.partial(_expiry_warning, allocation),
                 )
                 counts["warned"] += 1

@@ -27,6 +27,8 @@ ENTRIES = [
     ("evaluation:model_list", _("Models"), {COMPANY}),
     ("evaluation:job_list", _("Jobs"), {STAFF, COMPANY}),
     ("reports:monthly", _("Monthly report"), {STAFF}),
+    ("accounts:organisation_list", _("People"), {STAFF}),
+    ("accounts:my_people", _("People"), {COMPANY, COORDINATOR}),
     ("api-docs", _("API"), {STAFF, COMPANY, COORDINATOR}),
 ]
 

@@ -26,3 +26,6 @@ class Scope:
     catalogue: bool = False
     # Lookups that cross a many-to-many relation need DISTINCT.
     distinct: bool = False
+    # When set, company members and coordinators see the rows only of organisations where
+    # their role is one of these (e.g. invitations: owners, not every member).
+    roles: frozenset[str] | None = None

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from innovation_center.accounts.models import AuditEvent, Membership
+from innovation_center.accounts.models import AuditEvent, Membership, Notification, Profile
 from innovation_center.compute import services
 from innovation_center.compute.models import Allocation, AllocationRequest
 from innovation_center.compute.selectors import allocation_balance, review_queue
@@ -132,15 +132,34 @@ def test_it_ranks_waiting_requests_by_what_companies_already_got(owner, company,
     assert ranked[0].free_hours < 4320
 
 
-def test_it_writes_the_decision_in_both_languages(
+def test_it_writes_the_decision_in_each_recipients_language_only(
     company, owner, reviewer, mailoutbox, django_capture_on_commit_callbacks
 ):
+    Profile.objects.create(user=owner, language="zh-hans")
+    colleague = factories.member(company.organisation, Membership.Role.COMPANY_MEMBER)
     request = new_request(company, owner)
     with django_capture_on_commit_callbacks(execute=True):
         services.allocation_request_reject(request=request, actor=reviewer, reason="Fully booked")
-    [mail] = mailoutbox
-    assert mail.subject == (
-        f"Compute request #{request.pk} rejected / 算力申请 #{request.pk} 已驳回"
-    )
-    assert "was rejected" in mail.body and "Fully booked" in mail.body
-    assert "驳回" in mail.body.split("— — —")[1]
+    by_recipient = {mail.to[0]: mail for mail in mailoutbox}
+    chinese, english = by_recipient[owner.email], by_recipient[colleague.email]
+    assert chinese.subject == f"算力申请 #{request.pk} 已驳回"
+    assert "驳回" in chinese.body and "Fully booked" in chinese.body
+    assert "rejected" not in chinese.body
+    assert english.subject == f"Compute request #{request.pk} rejected"
+    assert "驳回" not in english.body and "was rejected" in english.body
+    # The same decision waits in the product for each of them, in their language.
+    notes = {n.user_id: n for n in Notification.objects.filter(kind="request_decision")}
+    assert notes[owner.pk].subject == chinese.subject
+    assert notes[colleague.pk].subject == english.subject
+    assert notes[owner.pk].url == f"/compute/requests/{request.pk}/"
+
+
+def test_a_muted_kind_sends_no_email_but_still_notifies(
+    company, owner, reviewer, mailoutbox, django_capture_on_commit_callbacks
+):
+    Profile.objects.create(user=owner, email_muted=["request_decision"])
+    request = new_request(company, owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.allocation_request_reject(request=request, actor=reviewer, reason="Fully booked")
+    assert owner.email not in [m.to[0] for m in mailoutbox]
+    assert Notification.objects.filter(user=owner, kind="request_decision").count() == 1

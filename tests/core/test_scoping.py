@@ -17,7 +17,16 @@ from django.http import Http404
 from django.utils import timezone
 
 from innovation_center.accounts.access import get_scoped_or_404, scoped_queryset
-from innovation_center.accounts.models import ApiToken, AuditEvent, Membership, Organisation
+from innovation_center.accounts.models import (
+    ApiToken,
+    AuditEvent,
+    Invitation,
+    LoginSession,
+    Membership,
+    Notification,
+    Organisation,
+    Profile,
+)
 from innovation_center.compute.models import AllocationRequest, DeviceOutage, Lease
 from innovation_center.core.checks import OUR_APPS
 from innovation_center.ecosystem.models import Engagement, Solution, StageMove
@@ -37,6 +46,18 @@ class World:
         return obj
 
 
+def invitation(organisation, email):
+    return Invitation.objects.create(
+        organisation=organisation,
+        email=email,
+        role=Membership.Role.COMPANY_MEMBER
+        if organisation.kind == Organisation.Kind.COMPANY
+        else Membership.Role.COORDINATOR,
+        key_hash=ApiToken.hash_key(email),
+        expires_at=timezone.now() + dt.timedelta(days=7),
+    )
+
+
 def build_tenant_company(world, key, center_staff):
     company = world.add(factories.company(f"Company {key}"), key)
     organisation = world.add(company.organisation, key)
@@ -48,6 +69,17 @@ def build_tenant_company(world, key, center_staff):
         user=owner, name="ci", prefix="abcd", key_hash=ApiToken.hash_key(f"k-{key}")
     )
     world.add(token, f"user:owner_{key}")
+    world.add(Profile.objects.create(user=owner, language="zh-hans"), f"user:owner_{key}")
+    world.add(
+        LoginSession.objects.create(user=owner, session_key=f"session-{key}"),
+        f"user:owner_{key}",
+    )
+    world.add(
+        Notification.objects.create(user=owner, kind="people", subject="Hello"),
+        f"user:owner_{key}",
+    )
+    # Invitations are for the people who manage the organisation's people, not every member.
+    world.add(invitation(organisation, f"new-{key}@example.com"), f"managers:{key}")
     engagement = world.add(
         Engagement.objects.create(
             company=company, title="Defect detection", started_on=dt.date(2021, 3, 1)
@@ -137,6 +169,7 @@ def build_tenant_university(world, key, host_company, host_key):
         university.organisation, Membership.Role.COORDINATOR, f"coordinator_{key}"
     )
     world.add(Membership.objects.get(user=coordinator), key)
+    world.add(invitation(university.organisation, f"new-{key}@example.com"), f"managers:{key}")
     course_program = factories.program(Program.Kind.COURSE)
     world.add(
         Course.objects.create(
@@ -189,9 +222,9 @@ def world(db):
     world.center = center
     world.viewers = {
         "staff": (staff, None),
-        "owner_A": (owner_a, {"A", "user:owner_A"}),
+        "owner_A": (owner_a, {"A", "user:owner_A", "managers:A"}),
         "member_A": (member_a, {"A", "user:member_A"}),
-        "coordinator_U": (coordinator_u, {"U", "user:coordinator_U"}),
+        "coordinator_U": (coordinator_u, {"U", "user:coordinator_U", "managers:U"}),
     }
     return world
 

@@ -11,9 +11,12 @@ import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from innovation_center import kernel
+from innovation_center.accounts.models import NotificationKind
+from innovation_center.accounts.notifications import notify_users
 from innovation_center.compute import ledger, workloads
 from innovation_center.compute.models import Accelerator
 from innovation_center.core import clock
@@ -253,11 +256,41 @@ def job_finish(*, job_id: int) -> str | None:
             except IntegrityError:
                 pass  # a previous attempt stored it before failing to commit the rest
         workloads.workload_finish(workload_id=job.workload_id, at=now)
-        EvaluationJob.objects.filter(
+        ended = EvaluationJob.objects.filter(
             pk=job.pk, status__in=[EvaluationJob.Status.SCHEDULED, EvaluationJob.Status.RUNNING]
         ).update(status=status, **fields)
+        if ended and status != EvaluationJob.Status.CANCELLED:
+            _notify_submitter(job, status, fields.get("error_message", ""))
         wake_scheduler()
     return status
+
+
+def _notify_submitter(job: EvaluationJob, status: str, error: str) -> None:
+    """The person who submitted the job hears how it ended (in-app, and by e-mail)."""
+    if job.submitted_by is None:
+        return
+    succeeded = status == EvaluationJob.Status.SUCCEEDED
+
+    def compose() -> tuple[str, str]:
+        names = {"id": job.pk, "model": job.model.name, "dataset": job.dataset.name}
+        if succeeded:
+            return (
+                _("Job #%(id)s finished") % names,
+                _("Your evaluation of %(model)s on %(dataset)s finished; the result is ready.")
+                % names,
+            )
+        return (
+            _("Job #%(id)s failed") % names,
+            _("Your evaluation of %(model)s on %(dataset)s failed: %(error)s")
+            % {**names, "error": error or _("no reason was given")},
+        )
+
+    notify_users(
+        users=[job.submitted_by],
+        kind=NotificationKind.JOB_FINISHED if succeeded else NotificationKind.JOB_FAILED,
+        compose=compose,
+        url=reverse("evaluation:job_detail", args=[job.pk]),
+    )
 
 
 def jobs_stale(*, now: dt.datetime | None = None) -> list[int]:
