@@ -31,6 +31,11 @@ app.conf.beat_schedule = {
         "schedule": 30.0,
         "options": {"expires": 25},
     },
+    "login-sessions-prune": {
+        "task": "innovation_center.accounts.tasks.login_sessions_prune",
+        "schedule": crontab(hour="4", minute="17"),
+        "options": {"expires": 3600},
+    },
     "jobs-sweep": {
         "task": "innovation_center.evaluation.tasks.jobs_sweep",
         "schedule": 60.0,

@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from innovation_center.accounts.models import ApiToken, AuditEvent, Membership, Organisation
+from innovation_center.accounts.models import (
+    ApiToken,
+    AuditEvent,
+    Invitation,
+    Membership,
+    Notification,
+    Organisation,
+    Profile,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -50,3 +58,35 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read-only: invitations are sent, resent and revoked on the people pages, which write
+    their history and send the e-mail."""
+
+    list_display = ["email", "organisation", "role", "created_at", "expires_at", "accepted_at"]
+    list_filter = ["role", "organisation__kind"]
+    list_select_related = ["organisation"]
+    search_fields = ["email", "organisation__name"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "language"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__email"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "user", "kind", "subject", "read_at"]
+    list_filter = ["kind"]
+    list_select_related = ["user"]
+    search_fields = ["subject", "user__username"]

@@ -52,7 +52,7 @@ def send_emails(messages: list[tuple[str, str, str]]) -> None:
     """Queue (subject, body, to) e-mails for the worker once the transaction commits."""
     if not messages:
         return
-    # Imported here: the task module imports Celery's app, which settings load after us.
+    # Imported here: the task module imports the people services, which import this one.
     from innovation_center.accounts.tasks import emails_send
 
     payload = [list(message) for message in messages]

@@ -74,11 +74,16 @@ def allowed_roles(organisation: Organisation) -> list[str]:
 def _check_role(organisation: Organisation, role: str) -> None:
     if role not in allowed_roles(organisation):
         raise ApplicationError(
-            _("A %(kind)s cannot have members with the role “%(role)s”; choose one of: %(allowed)s.")
+            _(
+                "A %(kind)s cannot have members with the role “%(role)s”; "
+                "choose one of: %(allowed)s."
+            )
             % {
                 "kind": organisation.get_kind_display(),
                 "role": role,
-                "allowed": ", ".join(str(Membership.Role(r).label) for r in allowed_roles(organisation)),
+                "allowed": ", ".join(
+                    str(Membership.Role(r).label) for r in allowed_roles(organisation)
+                ),
             },
             field_errors={"role": [_("Choose one of the roles offered.")]},
         )
@@ -426,10 +431,7 @@ def _keeps_an_owner(membership: Membership, organisation: Organisation) -> None:
         and _owners(organisation) <= 1
     ):
         raise ApplicationError(
-            _(
-                "%(name)s is the last owner of %(organisation)s; make another member an owner "
-                "first."
-            )
+            _("%(name)s is the last owner of %(organisation)s; make another member an owner first.")
             % {"name": display_name(membership.user), "organisation": organisation.name},
             code="last_owner",
         )
@@ -516,6 +518,19 @@ def sessions_end(*, user) -> int:
         store(session_key=record.session_key).delete()
     LoginSession.objects.filter(pk__in=[r.pk for r in records]).delete()
     return len(records)
+
+
+def login_sessions_prune() -> int:
+    """Forget expired sessions and the records of sessions that no longer exist (daily)."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    store.clear_expired()
+    gone = [
+        pk
+        for pk, key in LoginSession.objects.values_list("pk", "session_key").iterator()
+        if not store().exists(key)
+    ]
+    LoginSession.objects.filter(pk__in=gone).delete()
+    return len(gone)
 
 
 def api_tokens_revoke_all(*, user) -> int:

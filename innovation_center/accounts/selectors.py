@@ -6,7 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model, Q, QuerySet
 
 from innovation_center.accounts.access import scoped_queryset
-from innovation_center.accounts.models import AuditEvent
+from innovation_center.accounts.models import AuditEvent, Membership
 
 
 def audit_history(*, user, objects: list[Model]) -> QuerySet[AuditEvent]:
@@ -18,3 +18,10 @@ def audit_history(*, user, objects: list[Model]) -> QuerySet[AuditEvent]:
     return scoped_queryset(
         user, AuditEvent, AuditEvent.objects.filter(condition).select_related("actor")
     )
+
+
+def has_owner(organisation) -> bool:
+    """Whether a company has someone who can sign in for it and invite the others."""
+    return Membership.objects.filter(
+        organisation=organisation, role=Membership.Role.COMPANY_OWNER
+    ).exists()

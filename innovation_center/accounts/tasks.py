@@ -4,6 +4,8 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import get_connection, send_mass_mail
 
+from innovation_center.accounts import people
+
 
 # A mail server that is down for a while delays the e-mails; it loses none of them.
 @shared_task(
@@ -18,3 +20,8 @@ def emails_send(messages: list[list]) -> int:
         (subject, body, settings.DEFAULT_FROM_EMAIL, [to]) for subject, body, to in messages
     ]
     return send_mass_mail(datatuples, fail_silently=False, connection=get_connection())
+
+
+@shared_task
+def login_sessions_prune() -> int:
+    return people.login_sessions_prune()

@@ -127,9 +127,7 @@ def people(request: HttpRequest, pk: int) -> HttpResponse:
         "roles": [(r, Membership.Role(r).label) for r in roles],
         "change_roles": len(roles) > 1,
         "owners": members.filter(role=Membership.Role.COMPANY_OWNER).count(),
-        "history": audit_history(
-            user=request.user, objects=[*members, *invitations]
-        )[:50]
+        "history": audit_history(user=request.user, objects=[*members, *invitations])[:50]
         if manager
         else None,
     }
@@ -186,9 +184,12 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
     _require_manager(request, organisation)
     roles = services.allowed_roles(organisation)
     initial = {}
-    if organisation.kind == Organisation.Kind.COMPANY and not Membership.objects.filter(
-        organisation=organisation, role=Membership.Role.COMPANY_OWNER
-    ).exists():
+    if (
+        organisation.kind == Organisation.Kind.COMPANY
+        and not Membership.objects.filter(
+            organisation=organisation, role=Membership.Role.COMPANY_OWNER
+        ).exists()
+    ):
         initial["role"] = Membership.Role.COMPANY_OWNER
     form = InvitationForm(request.POST or None, roles=roles, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -263,7 +264,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invitation = services.invitation_for_token(token)
     except ApplicationError as error:
-        return render(request, "accounts/invitation_dead.html", {"reason": error.message}, status=410)
+        return render(
+            request, "accounts/invitation_dead.html", {"reason": error.message}, status=410
+        )
     user = request.user if request.user.is_authenticated else None
     needs_password = services.accept_needs_password(invitation, user)
     form = AcceptForm(request.POST or None, needs_password=needs_password)
@@ -281,12 +284,16 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         except ApplicationError as error:
             apply_service_errors(form, error)
         else:
-            text = _("Welcome to %(organisation)s.") % {"organisation": membership.organisation.name}
+            text = _("Welcome to %(organisation)s.") % {
+                "organisation": membership.organisation.name
+            }
             if user is None and not needs_password:
                 # The account has a password: the person signs in with it, as always.
                 messages.success(
                     request,
-                    text + " " + _("Sign in with your account %(username)s.")
+                    text
+                    + " "
+                    + _("Sign in with your account %(username)s.")
                     % {"username": account.get_username()},
                 )
                 return redirect(f"{reverse('accounts:login')}?next={reverse('home')}")
@@ -424,9 +431,7 @@ def person_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @staff_required
 def person_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
-    return _person_action(
-        request, pk, services.person_reactivate, _("%(name)s can sign in again.")
-    )
+    return _person_action(request, pk, services.person_reactivate, _("%(name)s can sign in again."))
 
 
 # Your own account ----------------------------------------------------------------------------

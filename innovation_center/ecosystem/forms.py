@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from innovation_center.accounts.models import Organisation
+from innovation_center.accounts.names import display_name
 from innovation_center.core import clock
 from innovation_center.ecosystem.models import (
     Company,
@@ -80,7 +81,7 @@ def staff_users():
         get_user_model()
         .objects.filter(memberships__organisation__kind=Organisation.Kind.CENTER, is_active=True)
         .distinct()
-        .order_by("username")
+        .order_by("last_name", "first_name", "username")
     )
 
 
@@ -97,6 +98,7 @@ class EngagementForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = staff_users()
+        self.fields["owner"].label_from_instance = display_name
 
 
 class EngagementAdvanceForm(forms.Form):

@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from innovation_center.accounts.access import staff_required, viewer_for
-from innovation_center.accounts.selectors import audit_history
+from innovation_center.accounts.access import can_manage_people, staff_required, viewer_for
+from innovation_center.accounts.selectors import audit_history, has_owner
 from innovation_center.core.errors import ApplicationError
 from innovation_center.core.exports import export_format, export_table
 from innovation_center.core.forms import form_filters, form_page, query_without
@@ -85,8 +85,10 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "is_staff": viewer_for(request.user).is_center_staff,
         "exit_form": CompanyExitForm(),
         "history": audit_history(user=request.user, objects=[company]),
+        "can_manage_people": can_manage_people(request.user, company.organisation),
         **selectors.company_detail(user=request.user, company=company),
     }
+    context["has_owner"] = has_owner(company.organisation)
     return render(request, "ecosystem/company_detail.html", context)
 
 
@@ -149,6 +151,10 @@ def company_transition(request: HttpRequest, pk: int, action: str) -> HttpRespon
         messages.error(request, error.message)
     else:
         messages.success(request, done % {"name": company.legal_name})
+        if action == "admit" and not has_owner(company.organisation):
+            # Right after admission, the next step is to give the company a login.
+            messages.info(request, _("Invite its first owner so the company can sign in."))
+            return redirect("accounts:invite", pk=company.organisation_id)
     return redirect("ecosystem:company_detail", pk=company.pk)
 
 
