@@ -6,7 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model, Q, QuerySet
 
 from innovation_center.accounts.access import scoped_queryset
-from innovation_center.accounts.models import AuditEvent, Membership
+from innovation_center.accounts.models import AuditEvent, Invitation, Membership
 
 
 def audit_history(*, user, objects: list[Model]) -> QuerySet[AuditEvent]:
@@ -25,3 +25,16 @@ def has_owner(organisation) -> bool:
     return Membership.objects.filter(
         organisation=organisation, role=Membership.Role.COMPANY_OWNER
     ).exists()
+
+
+def people_history(*, user, organisation) -> QuerySet[AuditEvent]:
+    """Who was invited, joined, changed role, was removed or left, newest first (also for
+    memberships that no longer exist)."""
+    types = ContentType.objects.get_for_models(Membership, Invitation).values()
+    return scoped_queryset(
+        user,
+        AuditEvent,
+        AuditEvent.objects.filter(organisation=organisation, content_type__in=types).select_related(
+            "actor"
+        ),
+    )

@@ -34,7 +34,7 @@ from innovation_center.accounts.models import (
     Organisation,
 )
 from innovation_center.accounts.names import display_name
-from innovation_center.accounts.selectors import audit_history
+from innovation_center.accounts.selectors import people_history
 from innovation_center.accounts.signals import SESSION_LANGUAGE
 from innovation_center.core import clock
 from innovation_center.core.errors import ApplicationError
@@ -127,7 +127,7 @@ def people(request: HttpRequest, pk: int) -> HttpResponse:
         "roles": [(r, Membership.Role(r).label) for r in roles],
         "change_roles": len(roles) > 1,
         "owners": members.filter(role=Membership.Role.COMPANY_OWNER).count(),
-        "history": audit_history(user=request.user, objects=[*members, *invitations])[:50]
+        "history": people_history(user=request.user, organisation=organisation)[:50]
         if manager
         else None,
     }

@@ -307,6 +307,9 @@ def test_an_owner_re_roles_and_removes_a_member_whose_sessions_and_tokens_stop(
         "change_role",
         "remove_member",
     }
+    # The removal stays in the people page's history though the membership is gone.
+    history = client.get(reverse("accounts:people", args=[company.organisation_id]))
+    assert "remove_member" in history.content.decode()
 
 
 def test_the_last_owner_can_be_neither_demoted_nor_removed_nor_leave(client, owner, company):
