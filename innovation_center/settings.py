@@ -274,3 +274,35 @@ JOB_STALE_SECONDS = envint("JOB_STALE_SECONDS", 120)
 # Every shard lasts at least this many seconds of wall time (0: as fast as the CPU allows).
 # For demos and failure drills, so progress can be watched and a worker killed mid-job.
 SHARD_MIN_SECONDS = float(os.environ.get("SHARD_MIN_SECONDS", "0"))
+
+# Single sign-on through OpenID Connect (mozilla-django-oidc; docs/operations.md): on only when
+# the client and the provider's endpoints are all set, and the keys too for RS*/ES* tokens.
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_RP_CLIENT_SECRET", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_OP_JWKS_ENDPOINT") or None  # the library tests None
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO") or "RS256"
+OIDC_RP_SCOPES = os.environ.get("OIDC_RP_SCOPES") or "openid email profile"
+# Seconds to wait for the provider; the library's default is to wait forever.
+OIDC_TIMEOUT = envint("OIDC_TIMEOUT", 10)
+# Always set: the library's URLs read it once, at import, whether SSO is on or not.
+OIDC_CALLBACK_CLASS = "innovation_center.accounts.oidc.CenterOIDCCallbackView"
+OIDC_ENABLED = all(
+    [
+        OIDC_RP_CLIENT_ID,
+        OIDC_RP_CLIENT_SECRET,
+        OIDC_OP_AUTHORIZATION_ENDPOINT,
+        OIDC_OP_TOKEN_ENDPOINT,
+        OIDC_OP_USER_ENDPOINT,
+    ]
+) and bool(OIDC_OP_JWKS_ENDPOINT or not OIDC_RP_SIGN_ALGO.startswith(("RS", "ES")))
+if OIDC_ENABLED:
+    # ModelBackend first: code that signs a person in names it explicitly.
+    AUTHENTICATION_BACKENDS = [
+        "django.contrib.auth.backends.ModelBackend",
+        "innovation_center.accounts.oidc.CenterOIDCBackend",
+    ]
+    # A URL name, like LOGIN_URL: the callback view resolves it (the library would not).
+    LOGIN_REDIRECT_URL_FAILURE = "accounts:login"

@@ -282,7 +282,7 @@ def invitation_for_token(token: str, *, lock: bool = False) -> Invitation:
     return invitation
 
 
-def _unique_username(email: str) -> str:
+def unique_username(email: str) -> str:
     user_model = get_user_model()
     base = email[:140]
     candidate, n = base, 1
@@ -337,7 +337,7 @@ def invitation_accept(
         if account is None:
             user_model = get_user_model()
             account = user_model(
-                username=_unique_username(invitation.email),
+                username=unique_username(invitation.email),
                 email=invitation.email,
                 first_name=(given_name or "").strip()[:150],
                 last_name=(family_name or "").strip()[:150],
