@@ -4,7 +4,13 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from innovation_center.accounts.api import TokenIssueView, TokenViewSet
+from innovation_center.accounts.api import (
+    InvitationViewSet,
+    MembershipViewSet,
+    NotificationViewSet,
+    TokenIssueView,
+    TokenViewSet,
+)
 from innovation_center.compute.api import (
     AcceleratorTypeViewSet,
     AcceleratorViewSet,
@@ -35,6 +41,9 @@ app_name = "api"
 router = DefaultRouter()
 router.include_root_view = False
 router.register("auth/tokens", TokenViewSet, basename="token")
+router.register("members", MembershipViewSet, basename="member")
+router.register("invitations", InvitationViewSet, basename="invitation")
+router.register("notifications", NotificationViewSet, basename="notification")
 router.register("companies", CompanyViewSet, basename="company")
 router.register("engagements", EngagementViewSet, basename="engagement")
 router.register("solutions", SolutionViewSet, basename="solution")

@@ -574,6 +574,11 @@ def person_reactivate(*, actor, user) -> None:
     user.is_active = True
 
 
+def notifications_mark_read(*, notifications) -> int:
+    """Mark these notifications read; one already read keeps the time it was first read."""
+    return notifications.filter(read_at__isnull=True).update(read_at=clock.now())
+
+
 def profile_for(user) -> Profile:
     profile, _created = Profile.objects.get_or_create(user=user)
     return profile

@@ -498,7 +498,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def notifications_read_all(request: HttpRequest) -> HttpResponse:
-    count = _own_notifications(request).filter(read_at__isnull=True).update(read_at=clock.now())
+    count = services.notifications_mark_read(notifications=_own_notifications(request))
     messages.success(request, _("%(count)s notifications marked as read.") % {"count": count})
     return redirect("accounts:notification_list")
 
@@ -508,8 +508,8 @@ def notifications_read_all(request: HttpRequest) -> HttpResponse:
 def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark one message read and go where it leads (or back to the list)."""
     notification = get_scoped_or_404(request.user, Notification, _own_notifications(request), pk=pk)
-    Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
-        read_at=clock.now()
+    services.notifications_mark_read(
+        notifications=_own_notifications(request).filter(pk=notification.pk)
     )
     url = notification.url
     if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):

@@ -1,7 +1,8 @@
 """One small world for the API tests: the center's staff, two companies, a university.
 
 Every resource has a row of company A (or of the university) and, for the scope tests, the
-same of company B. Users are named after their role in the permission matrix.
+same of company B (memberships and invitations too). Users are named after their role in the
+permission matrix; the owner has a notification.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from innovation_center.accounts.models import Membership
+from innovation_center.accounts.models import Membership, Notification, NotificationKind
+from innovation_center.accounts.people import invitation_create
 from innovation_center.accounts.services import api_token_issue
 from innovation_center.compute.models import AllocationRequest
 from innovation_center.ecosystem.models import Engagement, Solution
@@ -39,6 +41,9 @@ class CompanyRows:
     job: object
     finished_job: object
     result: object
+    # Made once the company's people exist (build_world).
+    membership: object = None
+    invitation: object = None
 
 
 @dataclass
@@ -118,6 +123,21 @@ def build_world() -> World:
     users["member"] = factories.member(org_a, Membership.Role.COMPANY_MEMBER, "member")
     users["other"] = factories.member(org_b, Membership.Role.COMPANY_MEMBER, "other")
     users["other_owner"] = factories.member(org_b, Membership.Role.COMPANY_OWNER, "other_owner")
+    # The plain member's membership: DELETE by the member is leaving, by a manager removing.
+    world.a.membership = Membership.objects.get(user=users["member"], organisation=org_a)
+    world.b.membership = Membership.objects.get(user=users["other"], organisation=org_b)
+    world.a.invitation = invitation_create(
+        actor=users["owner"],
+        organisation=org_a,
+        email="invitee.a@example.com",
+        role=Membership.Role.COMPANY_MEMBER,
+    )
+    world.b.invitation = invitation_create(
+        actor=users["other_owner"],
+        organisation=org_b,
+        email="invitee.b@example.com",
+        role=Membership.Role.COMPANY_MEMBER,
+    )
     university = factories.university("University U")
     users["coordinator"] = factories.member(
         university.organisation, Membership.Role.COORDINATOR, "coordinator"
@@ -158,6 +178,9 @@ def build_world() -> World:
         "acceleratortype": device.accelerator_type,
         "accelerator": device,
         "token": api_token_issue(user=users["owner"], name="ci")[0],
+        "notification": Notification.objects.create(
+            user=users["owner"], kind=NotificationKind.PEOPLE, subject="Welcome to Company A"
+        ),
     }
     return world
 

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from innovation_center.accounts.models import Membership
 from innovation_center.accounts.services import api_token_issue
 from tests.api.conftest import client_for
 from tests.api.test_permission_matrix import ROUTES
@@ -11,6 +12,8 @@ pytestmark = pytest.mark.django_db
 
 # Company B's row behind each detail route; catalogue and university rows are not a company's.
 OTHER_COMPANY = {
+    "member": lambda w: w.b.membership.pk,
+    "invitation": lambda w: w.b.invitation.pk,
     "company": lambda w: w.b.company.pk,
     "engagement": lambda w: w.b.engagement.pk,
     "solution": lambda w: w.b.solution.pk,
@@ -22,7 +25,15 @@ OTHER_COMPANY = {
     "job": lambda w: w.b.job.pk,
     "result": lambda w: w.b.finished_job.pk,
 }
-NOT_COMPANY_ROWS = {"token", "university", "program", "course", "crowdtask", "internship"}
+NOT_COMPANY_ROWS = {
+    "token",
+    "notification",
+    "university",
+    "program",
+    "course",
+    "crowdtask",
+    "internship",
+}
 CATALOGUE = {"site", "acceleratortype", "accelerator"}
 
 
@@ -65,6 +76,14 @@ def test_it_lists_only_the_company_s_own_rows(world):
         "api:job-list": sorted([world.a.job.pk, world.a.finished_job.pk]),
         "api:allocation-list": [world.a.allocation.pk],
         "api:model-list": [world.a.model.pk],
+        "api:member-list": sorted(
+            Membership.objects.filter(organisation=world.a.company.organisation).values_list(
+                "pk", flat=True
+            )
+        ),
+        # A plain member does not manage the company's people: no invitations at all.
+        "api:invitation-list": [],
+        "api:notification-list": [],
     }.items():
         body = client.get(reverse(name)).json()
         assert sorted(item["id"] for item in body["results"]) == rows, name

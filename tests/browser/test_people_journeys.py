@@ -14,8 +14,8 @@ from innovation_center.ecosystem.models import Company
 from innovation_center.evaluation.models import EvaluationJob
 from innovation_center.evaluation.services.uploads import model_upload
 from tests import factories
-from tests.evaluation.helpers import digits_model_bytes
 from tests.browser.conftest import log_in, screenshot
+from tests.evaluation.helpers import digits_model_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
