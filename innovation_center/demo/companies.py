@@ -1,4 +1,4 @@
-"""The demo companies and their contacts, engagements and solutions.
+"""The demo companies, their contacts' names, engagements and solutions.
 
 Everything is drawn from the caller's generator, in the caller's order: the plan first
 (`plan_companies`), then each area that depends on it.
@@ -11,10 +11,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-
-from innovation_center.accounts.models import Membership, Organisation
+from innovation_center.accounts.models import Organisation
 from innovation_center.core.uscc import ALPHABET, check_character
 from innovation_center.demo.common import BATCH_SIZE, office_hours_at, random_date
 from innovation_center.demo.data.companies import (
@@ -167,58 +164,10 @@ def seed_companies(plans: list[CompanyPlan]) -> None:
         )
 
 
-def seed_company_contacts(rng, plans, *, demo_users: dict) -> dict:
-    """An owner for every admitted company without a demo login; they cannot sign in."""
-    user_model = get_user_model()
-    owners = {
-        membership.organisation_id: membership.user
-        for membership in Membership.objects.filter(
-            role=Membership.Role.COMPANY_OWNER, user__in=list(demo_users.values())
-        ).select_related("user")
-    }
-    contacts = {}  # company id -> user who files its requests
-    wanted = []
-    for number, plan in enumerate(plans, start=1):
-        last_name = rng.choice(SURNAMES)
-        first_name = rng.choice(GIVEN_NAMES)
-        if plan.status == Company.Status.APPLIED:
-            continue
-        if plan.company.organisation_id in owners:
-            contacts[plan.company.pk] = owners[plan.company.organisation_id]
-            continue
-        wanted.append((f"contact{number:03d}", last_name, first_name, plan.company))
-    existing = set(
-        user_model.objects.filter(username__in=[w[0] for w in wanted]).values_list(
-            "username", flat=True
-        )
-    )
-    user_model.objects.bulk_create(
-        user_model(
-            username=username,
-            first_name=first_name,
-            last_name=last_name,
-            email=f"{username}@example.com",
-            password=f"{UNUSABLE_PASSWORD_PREFIX}demo-contact",
-        )
-        for username, last_name, first_name, _company in wanted
-        if username not in existing
-    )
-    users = user_model.objects.in_bulk([w[0] for w in wanted], field_name="username")
-    have = set(
-        Membership.objects.filter(user__in=list(users.values())).values_list("user_id", flat=True)
-    )
-    Membership.objects.bulk_create(
-        Membership(
-            user=users[username],
-            organisation=company.organisation,
-            role=Membership.Role.COMPANY_OWNER,
-        )
-        for username, _last, _first, company in wanted
-        if users[username].pk not in have
-    )
-    for username, _last, _first, company in wanted:
-        contacts[company.pk] = users[username]
-    return contacts
+def draw_contact_names(rng: random.Random, plans: list[CompanyPlan]) -> list[tuple[str, str]]:
+    """(family name, given name) of each company's contact, its first owner; the people seed
+    (`people.seed_company_people`) makes the users. Drawn for every plan, in plan order."""
+    return [(rng.choice(SURNAMES), rng.choice(GIVEN_NAMES)) for _plan in plans]
 
 
 def _stage_index(rng: random.Random, status: str, incubating_stages: list[int]) -> int:

@@ -5,7 +5,8 @@ fixed order that never depends on what the database already holds, and is then a
 with natural keys, so a second run finds every row and creates nothing. The bulk parts
 (leases, usage ledger rows) draw from generators seeded with a fixed string per device and
 month, and are skipped per site pool and month (leases) or allocation and month (ledger)
-when already present.
+when already present. A company's colleagues and invitee draw from generators seeded with
+its USCC, so they are found by username and address however the rest is drawn.
 
 Each area seeds in its own module (`network`, `companies`, `people`, `talent`, `compute`,
 `portal`, with their tables in `data/`); this one only calls them. The order of the calls
@@ -72,7 +73,9 @@ def demo_seed(*, now: dt.datetime | None = None) -> DemoSeedResult:
     Guarantees: every company's USCC is valid; each site's utilization is above 90 % in
     each of the twelve full months before now's month, and in every month since the first
     run; no allocation's ledger goes below zero; the demo logins of `DEMO_USERS` exist
-    with `DEMO_PASSWORD`.
+    with `DEMO_PASSWORD`; every company has 2–5 people, at least one of them an owner, and
+    one invitation pending at `now` (an expired one is replaced); the demo logins have
+    profiles and a few notifications that lead to real pages, the latest unread.
     """
     now = now or clock.now()
     today = clock.today(at=now)
@@ -90,14 +93,24 @@ def demo_seed(*, now: dt.datetime | None = None) -> DemoSeedResult:
     companies.seed_companies(plans)
     incubating = [plan for plan in plans if plan.status == Company.Status.INCUBATING]
     owner_company, rival_company = incubating[0].company, incubating[1].company
+    coordinator_university = universities[COORDINATOR_UNIVERSITY]
+    password = people.PasswordHash()
     users = people.seed_users(
         center=center,
         owner_company=owner_company,
         rival_company=rival_company,
-        coordinator_university=universities[COORDINATOR_UNIVERSITY],
+        coordinator_university=coordinator_university,
+        password=password,
     )
+    people.seed_profiles(users)
 
-    contacts = companies.seed_company_contacts(rng, plans, demo_users=users)
+    contacts, organisation_people = people.seed_company_people(
+        plans,
+        contact_names=companies.draw_contact_names(rng, plans),
+        demo_users=users,
+        university=coordinator_university,
+        password=password,
+    )
     companies.seed_engagements(rng, plans, today=anchor, staff=[users["operator"], users["admin"]])
     companies.seed_solutions(rng, plans, today=anchor)
     talent.seed_courses(rng, universities, programs["course"], coordinator=users["coordinator"])
@@ -127,6 +140,16 @@ def demo_seed(*, now: dt.datetime | None = None) -> DemoSeedResult:
         else:
             DemoSeed.objects.filter(pk=state.pk).update(usage_until=until)
     compute.seed_expiries()
+    people.seed_invitations(organisation_people, now=now)
+    people.seed_notifications(
+        users,
+        organisation_people,
+        center=center,
+        owner_company=owner_company,
+        rival_company=rival_company,
+        university=coordinator_university,
+        now=now,
+    )
     portal.seed_portal(company=owner_company, owner=users["owner"])
 
     after = demo_row_counts()
