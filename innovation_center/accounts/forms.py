@@ -90,9 +90,11 @@ class ProfileForm(forms.Form):
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
-    """Django's reset form; the e-mail is in the person's own language (not the page's)."""
+    """Django's reset form; the e-mail is in the person's own language, or the page's when
+    they chose none."""
 
     def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
+        page_language = translation.get_language()
         user = context.get("user")
-        with translation.override(language_of(user) if user else settings.LANGUAGE_CODE):
+        with translation.override(language_of(user, default=page_language)):
             super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)

@@ -27,9 +27,10 @@ def absolute_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + "/" + path.lstrip("/")
 
 
-def language_of(user, profiles: dict | None = None) -> str:
+def language_of(user, profiles: dict | None = None, default: str = "") -> str:
+    """The person's chosen language, else `default`, else the product's."""
     profile = (profiles or {}).get(user.pk) if profiles is not None else _profile(user)
-    return (profile.language if profile else "") or settings.LANGUAGE_CODE
+    return (profile.language if profile else "") or default or settings.LANGUAGE_CODE
 
 
 def _profile(user) -> Profile | None:

@@ -182,3 +182,13 @@ def test_pruning_forgets_sessions_that_ended(client, owner):
     LoginSession.objects.create(user=owner, session_key="long-gone")
     assert login_sessions_prune() == 1
     assert list(LoginSession.objects.values_list("user", flat=True)) == [owner.pk]
+
+
+def test_password_reset_without_a_preference_answers_in_the_pages_language(
+    client, owner, mailoutbox
+):
+    client.post(
+        reverse("accounts:password_reset"), {"email": owner.email}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    [mail] = mailoutbox
+    assert mail.subject == "重置你的创新中心密码"

@@ -102,7 +102,8 @@ def test_staff_invite_a_first_owner_who_creates_an_account_by_the_link(
     assert "陈静" in home.content.decode()  # surname first, no space
     # Single use: the same link again says why it cannot be used.
     again = client.get(path)
-    assert again.status_code == 410 and "already used" in again.content.decode()
+    # (in Chinese: the new owner chose it, and every page after sign-in follows the choice)
+    assert again.status_code == 410 and "已被使用" in again.content.decode()
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"invite", "invitation_accept"} <= actions
     # The inviter hears that it was accepted.
