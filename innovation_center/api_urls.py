@@ -16,6 +16,7 @@ from innovation_center.compute.api import (
     AcceleratorViewSet,
     AllocationRequestViewSet,
     AllocationViewSet,
+    CapacityView,
     LedgerEntryViewSet,
     SiteViewSet,
     UtilizationView,
@@ -66,6 +67,7 @@ router.register("results", JobResultViewSet, basename="result")
 urlpatterns = [
     path("auth/token/", TokenIssueView.as_view(), name="token-issue"),
     path("utilization/", UtilizationView.as_view(), name="utilization"),
+    path("capacity/", CapacityView.as_view(), name="capacity"),
     *router.urls,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

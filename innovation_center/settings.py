@@ -159,6 +159,20 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 INVITATION_DAYS = envint("INVITATION_DAYS", 7)
 PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
 
+# Capacity (docs/operations.md): hours a pool may promise per device-hour in service, the
+# default of each pool (staff change a pool's own factor on the capacity page).
+CAPACITY_OVERSUBSCRIPTION = os.environ.get("CAPACITY_OVERSUBSCRIPTION", "1.0")
+# Fair share remembers a company's usage with this half-life (as Slurm's
+# PriorityDecayHalfLife): usage a half-life ago counts half, two half-lives ago a quarter.
+FAIR_SHARE_HALF_LIFE_DAYS = float(os.environ.get("FAIR_SHARE_HALF_LIFE_DAYS", "7"))
+# Idle allocations: off unless IDLE_POLICY=1. An allocation that will leave more than
+# IDLE_UNUSED_PERCENT of its hours unused by its end, with no job for IDLE_DAYS days, gets a
+# notice; after IDLE_GRACE_DAYS more, staff may lend its idle hours back to the pool.
+IDLE_POLICY = envbool("IDLE_POLICY", False)
+IDLE_UNUSED_PERCENT = envint("IDLE_UNUSED_PERCENT", 50)
+IDLE_DAYS = envint("IDLE_DAYS", 14)
+IDLE_GRACE_DAYS = envint("IDLE_GRACE_DAYS", 7)
+
 # Single sign-on through OpenID Connect: off unless its settings are present (see
 # docs/operations.md). The block that reads them is at the end of this file.
 OIDC_ENABLED = False
@@ -306,3 +320,8 @@ if OIDC_ENABLED:
     ]
     # A URL name, like LOGIN_URL: the callback view resolves it (the library would not).
     LOGIN_REDIRECT_URL_FAILURE = "accounts:login"
+
+# The demo's background demand (innovation_center/demo/demand.py): beat submits a few small
+# jobs from the demo companies every 20 s so the queue and the burn-downs move. On in
+# `make run` only; the beat schedule has no such entry otherwise.
+DEMO_DEMAND = envbool("DEMO_DEMAND", False)

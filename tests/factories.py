@@ -186,6 +186,11 @@ def accelerator(name: str | None = None, **fields) -> Accelerator:
     return Accelerator.objects.create(name=name or f"DEV-{next(_counter):04d}", **defaults)
 
 
+def fleet(count: int = 4, **fields) -> list[Accelerator]:
+    """Devices for grants to be approved against: a pool with room (4 × 24 h a day)."""
+    return [accelerator(**fields) for _ in range(count)]
+
+
 def allocation(company: Company, hours: str = "1000", **fields) -> Allocation:
     today = clock.today()
     defaults = {

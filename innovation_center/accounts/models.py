@@ -190,6 +190,7 @@ class NotificationKind(models.TextChoices):
     PEOPLE = "people", _("Changes to my memberships")
     REQUEST_DECISION = "request_decision", _("Decisions on compute requests")
     ALLOCATION_EXPIRY = "allocation_expiry", _("Allocations about to end")
+    ALLOCATION_CHANGE = "allocation_change", _("Changes the center makes to my allocations")
     JOB_FINISHED = "job_finished", _("Evaluation jobs that finished")
     JOB_FAILED = "job_failed", _("Evaluation jobs that failed")
 

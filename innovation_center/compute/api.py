@@ -14,7 +14,7 @@ from innovation_center.accounts.access import (
     is_owner_of_any_company,
 )
 from innovation_center.accounts.api_access import CenterStaffPermission, ScopedViewSetMixin
-from innovation_center.compute import selectors, services
+from innovation_center.compute import allocations, capacity, selectors, services
 from innovation_center.compute.filters import (
     AcceleratorFilter,
     AllocationFilter,
@@ -33,11 +33,15 @@ from innovation_center.compute.serializers import (
     AcceleratorHealthSerializer,
     AcceleratorSerializer,
     AcceleratorTypeSerializer,
+    AllocationAdjustSerializer,
+    AllocationReasonSerializer,
     AllocationRequestApproveSerializer,
     AllocationRequestCreateSerializer,
     AllocationRequestRejectSerializer,
     AllocationRequestSerializer,
     AllocationSerializer,
+    CapacityQuerySerializer,
+    CapacitySerializer,
     LedgerEntrySerializer,
     MonthQuerySerializer,
     SiteSerializer,
@@ -228,8 +232,55 @@ class AllocationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["starts_on", "ends_on", "hours_granted", "status"]
     ordering = ["-starts_on", "id"]
 
+    write_rules = {
+        action: _reviewer for action in ("adjust", "suspend", "resume", "revoke", "lend")
+    }
+
     def related_queryset(self):
         return Allocation.objects.select_related("company")
+
+    def _act(self, service, serializer_class):
+        allocation = self.get_object()  # scope and role first: a refused caller sees no 400
+        data = {
+            k: v for k, v in self.validated_input(serializer_class).items() if v not in (None, "")
+        }
+        data.setdefault("reason", "")
+        service(allocation=allocation, actor=self.request.user, **data)
+        allocation = self.get_queryset().get(pk=self.kwargs["pk"])
+        allocation.balance = selectors.allocation_balance(allocation=allocation)
+        return Response(
+            AllocationSerializer(allocation, context=self.get_serializer_context()).data
+        )
+
+    @extend_schema(request=AllocationAdjustSerializer, responses=AllocationSerializer)
+    @action(detail=True, methods=["post"])
+    def adjust(self, request, pk=None):
+        """Correct the hours (up or down, as a ledger row), the end or the cap; with a reason."""
+        return self._act(allocations.allocation_adjust, AllocationAdjustSerializer)
+
+    @extend_schema(request=AllocationReasonSerializer, responses=AllocationSerializer)
+    @action(detail=True, methods=["post"])
+    def suspend(self, request, pk=None):
+        """No new job starts until resumed; running jobs finish and are charged."""
+        return self._act(allocations.allocation_suspend, AllocationReasonSerializer)
+
+    @extend_schema(request=AllocationReasonSerializer, responses=AllocationSerializer)
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        """Undo a suspension."""
+        return self._act(allocations.allocation_resume, AllocationReasonSerializer)
+
+    @extend_schema(request=AllocationReasonSerializer, responses=AllocationSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        """End the allocation now; what is left available is written off with a ledger row."""
+        return self._act(allocations.allocation_revoke, AllocationReasonSerializer)
+
+    @extend_schema(request=AllocationReasonSerializer, responses=AllocationSerializer)
+    @action(detail=True, methods=["post"])
+    def lend(self, request, pk=None):
+        """Lend an idle allocation's unused hours to the pool (after the notice's grace)."""
+        return self._act(allocations.allocation_lend, AllocationReasonSerializer)
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
@@ -301,3 +352,62 @@ class UtilizationView(APIView):
             "unmet_demand": selectors.unmet_demand(year=year, month=number),
         }
         return Response(UtilizationSerializer(body).data)
+
+
+class CapacityView(APIView):
+    """The capacity calendar: per pool and week (or day), hours in service, committed, free.
+
+    Every signed-in user may read it (it names no company); the same figures the review
+    queue, the request form and the capacity page use.
+    """
+
+    @extend_schema(
+        tags=["compute"],
+        operation_id="capacity_retrieve",
+        parameters=[CapacityQuerySerializer],
+        responses=CapacitySerializer,
+    )
+    def get(self, request):
+        query = CapacityQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        calendar = capacity.capacity_calendar(start=data.get("start"), end=data.get("end"))
+        if data.get("granularity") == "day":
+            columns = [(day, slice(i, i + 1)) for i, day in enumerate(calendar.days)]
+        else:
+            columns = calendar.weeks()
+        pools = []
+        for key in calendar.pools:
+            i = calendar.row[key]
+            periods = []
+            for start, cols in columns:
+                in_service = float(calendar.in_service[i, cols].sum())
+                committed = float(calendar.committed[i, cols].sum())
+                limit = in_service * calendar.factors[key]
+                periods.append(
+                    {
+                        "start": start,
+                        "in_service_hours": round(in_service, 3),
+                        "committed_hours": round(committed, 3),
+                        "limit_hours": round(limit, 3),
+                        "free_hours": round(limit - committed, 3),
+                        "over_committed": committed > limit + 1e-6,
+                    }
+                )
+            pools.append(
+                {
+                    "accelerator_type": key[0],
+                    "site": key[1],
+                    "label": calendar.labels[key],
+                    "devices": calendar.devices[key],
+                    "oversubscription": calendar.factors[key],
+                    "periods": periods,
+                }
+            )
+        body = {
+            "start": calendar.start,
+            "end": calendar.end,
+            "granularity": data.get("granularity", "week"),
+            "pools": pools,
+        }
+        return Response(CapacitySerializer(body).data)

@@ -27,6 +27,7 @@ from innovation_center.compute.models import (
     Accelerator,
     Workload,
 )
+from innovation_center.compute.scheduler import fair_share_half_life
 from innovation_center.core import charts, clock
 from innovation_center.core.errors import ApplicationError
 from innovation_center.core.forms import apply_service_errors, query_without
@@ -156,6 +157,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "wait_p95": pages.duration_text(waits["p95_seconds"]),
         "demand": selectors.unmet_demand(year=year, month=month),
         "utilization": utilization,
+        "fair_share_half_life_days": fair_share_half_life().total_seconds() / 86400,
         "chart": charts.utilization_chart(
             months,
             pages.utilization_by_site(results),

@@ -14,6 +14,7 @@ from innovation_center.compute.models import (
     AcceleratorType,
     Allocation,
     AllocationRequest,
+    CapacityPool,
     Site,
 )
 from innovation_center.core import clock
@@ -106,6 +107,12 @@ class ApproveForm(forms.Form):
     starts_on = forms.DateField(label=_("Start"), widget=DATE)
     ends_on = forms.DateField(label=_("End"), widget=DATE)
     reason = forms.CharField(label=_("Note to the company"), max_length=2000, required=False)
+    overcommit_reason = forms.CharField(
+        label=_("Reason to over-commit"),
+        max_length=2000,
+        required=False,
+        help_text=_("Only to grant more than the pool's limit; kept in the history."),
+    )
 
     @classmethod
     def for_request(cls, request: AllocationRequest, data=None) -> ApproveForm:
@@ -207,3 +214,28 @@ class MonthForm(forms.Form):
         if year < 2000:
             raise forms.ValidationError(_("Choose a month from 2000 on."), code="too_old")
         return year, month
+
+
+class AllocationAdjustForm(forms.Form):
+    """Staff correct a live allocation: hours up or down, a new end, a new cap."""
+
+    hours_delta = forms.DecimalField(
+        label=_("Change of hours"),
+        required=False,
+        max_digits=12,
+        decimal_places=2,
+        help_text=_("Positive to add hours, negative to take unspent hours away."),
+    )
+    ends_on = forms.DateField(label=_("New end"), required=False, widget=DATE)
+    device_cap = forms.IntegerField(label=_("New device cap"), min_value=1, required=False)
+    reason = forms.CharField(label=_("Reason"), max_length=2000, required=False)
+
+
+class AllocationReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=2000, required=False)
+
+
+class CapacityPoolForm(forms.ModelForm):
+    class Meta:
+        model = CapacityPool
+        fields = ["oversubscription"]

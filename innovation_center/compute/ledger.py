@@ -15,6 +15,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from innovation_center.compute.models import Allocation, LedgerEntry
@@ -38,6 +39,15 @@ def hours_text(value) -> str:
     """Hours for a message: no exponent, no trailing zeros ("300", "0.25")."""
     text = format(Decimal(value).normalize(), "f")
     return text
+
+
+def hours_figure(value) -> str:
+    """Hours to 2 decimals with the active language's separators, whole numbers without
+    decimals ("1,344", "12.5"): for sums of the capacity calendar in messages."""
+    amount = Decimal(str(round(float(value), 2))).quantize(Decimal("0.01"))
+    places = 0 if amount == amount.to_integral_value() else 2
+    text = number_format(amount, decimal_pos=places, use_l10n=True, force_grouping=True)
+    return text.rstrip("0").rstrip(".") if places else text
 
 
 def exact_hours(value) -> Decimal:
@@ -159,21 +169,75 @@ def ledger_settle(*, workload, used) -> Settlement:
             reserved=-refunded,
             memo=(_("Unused reserve of %(work)s") % {"work": workload})[:200],
         )
+        _written_off_after_end(reserve.allocation_id, refunded, workload)
     return Settlement(charged, refunded, repeated=False)
 
 
 @transaction.atomic
 def ledger_expire(*, allocation: Allocation, actor=None) -> LedgerEntry | None:
     """Write off what is left available at the end of the period (reserves stay to settle)."""
+    return ledger_write_off(
+        allocation=allocation, kind=LedgerEntry.Kind.EXPIRY, actor=actor, memo=_("Period ended")
+    )
+
+
+@transaction.atomic
+def ledger_write_off(*, allocation: Allocation, kind: str, actor=None, memo: str = ""):
+    """Write off everything available (expiry or revocation); reserves stay to be settled."""
     _lock(allocation.pk)
     available = _available(allocation.pk)
     if available <= 0:
         return None
     return LedgerEntry.objects.create(
         allocation=allocation,
-        kind=LedgerEntry.Kind.EXPIRY,
+        kind=kind,
         available=-available,
         reserved=ZERO,
         actor=actor,
-        memo=_("Period ended"),
+        memo=memo[:200],
+    )
+
+
+@transaction.atomic
+def ledger_adjust(*, allocation: Allocation, amount, actor, memo: str) -> LedgerEntry:
+    """Staff change the hours up or down; down never below what is left available."""
+    amount = hours(amount)
+    _lock(allocation.pk)
+    available = _available(allocation.pk)
+    if amount == 0:
+        raise ApplicationError(_("Change the hours by more than zero."), code="adjust_zero")
+    if -amount > available:
+        raise ApplicationError(
+            _(
+                "Only %(have)s h are left available (the rest is spent or reserved by running "
+                "jobs); lower the hours by at most that."
+            )
+            % {"have": hours_text(available)},
+            code="adjust_below_balance",
+            field_errors={"hours_delta": [_("Lower by at most the available hours.")]},
+        )
+    return LedgerEntry.objects.create(
+        allocation=allocation,
+        kind=LedgerEntry.Kind.ADJUSTMENT,
+        available=amount,
+        reserved=ZERO,
+        actor=actor,
+        memo=memo[:200],
+    )
+
+
+def _written_off_after_end(allocation_id: int, refunded: Decimal, workload) -> None:
+    """A refund that lands after the allocation ended or was revoked goes to the write-off:
+    nothing becomes spendable again on a dead allocation."""
+    status = Allocation.objects.filter(pk=allocation_id).values_list("status", flat=True).first()
+    if status not in (Allocation.Status.EXPIRED, Allocation.Status.REVOKED):
+        return
+    LedgerEntry.objects.create(
+        allocation_id=allocation_id,
+        kind=LedgerEntry.Kind.EXPIRY
+        if status == Allocation.Status.EXPIRED
+        else LedgerEntry.Kind.REVOCATION,
+        available=-refunded,
+        reserved=ZERO,
+        memo=(_("Refund of %(work)s after the end, written off") % {"work": workload})[:200],
     )

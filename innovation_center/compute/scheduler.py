@@ -4,8 +4,11 @@ The scheduler knows workloads, not what they are: it binds devices, moves the wo
 `scheduled` and sends `workloads_placed` in the same transaction, so the app that owns the
 work (evaluation) moves its own record in step and dispatches it.
 
-Order: priority first, then fair share (the company that used the least of its grant over
-the last 30 days goes first), then submission time. A workload never takes more devices at
+Order: priority first, then fair share, then submission time. Fair share remembers usage
+with a half-life, as Slurm's PriorityDecayHalfLife: a company's usage is the sum of its
+charges, each weighed `hours × 0.5 ** (age / half-life)` (`settings.FAIR_SHARE_HALF_LIFE_DAYS`,
+7 days by default), divided by the hours granted in its active allocations; the company with
+the least goes first. A workload never takes more devices at
 once than its allocation's cap; draining and failed devices are never bound. EASY backfill:
 when one is blocked for lack of free devices, later ones may start only if they end before
 the blocked one could start (its shadow time) or use devices it will not need then.
@@ -23,6 +26,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Sum
 
@@ -30,7 +34,9 @@ from innovation_center.compute.models import Accelerator, Allocation, Lease, Led
 from innovation_center.compute.signals import workload_requeued, workloads_placed
 from innovation_center.core import clock
 
-FAIR_SHARE_WINDOW = dt.timedelta(days=30)
+# A charge older than this many half-lives weighs less than 0.5 ** 10 < 0.001 of its hours:
+# it is left out, so a round reads a bounded set of ledger rows.
+FAIR_SHARE_HORIZON_HALF_LIVES = 10
 
 
 @dataclass
@@ -73,15 +79,36 @@ def expected_duration(estimate_hours: Decimal, devices: int) -> dt.timedelta:
     return dt.timedelta(seconds=float(estimate_hours) * 3600 / max(devices, 1))
 
 
-def company_usage(*, now: dt.datetime) -> dict[int, float]:
-    """Hours charged over the window / hours granted in active allocations, per company."""
-    used = dict(
-        LedgerEntry.objects.filter(
-            kind=LedgerEntry.Kind.CHARGE, created_at__gte=now - FAIR_SHARE_WINDOW
-        )
-        .values_list("allocation__company_id")
-        .annotate(total=Sum("reserved"))
-        .values_list("allocation__company_id", "total")
+def fair_share_half_life() -> dt.timedelta:
+    """The half-life of fair-share usage, read at call time (tests override the setting)."""
+    return dt.timedelta(days=float(settings.FAIR_SHARE_HALF_LIFE_DAYS))
+
+
+def decayed_usage(charges, now: dt.datetime, half_life: dt.timedelta) -> dict:
+    """Sum `hours × 0.5 ** (age / half_life)` per key over `(key, at, hours)` charges.
+
+    Pure: the scheduler and the what-if replay both weigh usage with it. A charge dated after
+    `now` counts in full (age 0).
+    """
+    seconds = half_life.total_seconds()
+    totals: dict = defaultdict(float)
+    for key, at, hours in charges:
+        age = max((now - at).total_seconds(), 0.0)
+        totals[key] += float(hours) * 0.5 ** (age / seconds)
+    return dict(totals)
+
+
+def company_usage(*, now: dt.datetime, half_life: dt.timedelta | None = None) -> dict[int, float]:
+    """Decayed hours charged / hours granted in active allocations, per company."""
+    half_life = half_life or fair_share_half_life()
+    # Weighed in Python rather than in SQL: the same code on PostgreSQL and SQLite, over the
+    # charges of the last ten half-lives only (older ones weigh < 0.001, see above).
+    charges = LedgerEntry.objects.filter(
+        kind=LedgerEntry.Kind.CHARGE,
+        created_at__gte=now - half_life * FAIR_SHARE_HORIZON_HALF_LIVES,
+    ).values_list("allocation__company_id", "created_at", "reserved")
+    used = decayed_usage(
+        ((company, at, -reserved) for company, at, reserved in charges), now, half_life
     )
     granted = dict(
         Allocation.objects.filter(status=Allocation.Status.ACTIVE)
@@ -90,7 +117,7 @@ def company_usage(*, now: dt.datetime) -> dict[int, float]:
         .values_list("company_id", "total")
     )
     return {
-        company: float(-used.get(company, 0) or 0) / float(total)
+        company: used.get(company, 0.0) / float(total)
         for company, total in granted.items()
         if total
     }

@@ -12,6 +12,7 @@ from django.db.models import Case, DecimalField, F, Q, Sum, When
 from django.db.models.functions import Coalesce
 
 from innovation_center.accounts.access import scoped_queryset
+from innovation_center.compute import capacity
 from innovation_center.compute.ledger import exact_hours
 from innovation_center.compute.models import (
     Accelerator,
@@ -282,14 +283,17 @@ class RankedRequest:
     company_granted_recently: Decimal
     free_hours: float
     fits: bool
+    limit_free: float = 0.0  # within the pool's over-subscription factor
+    pool: object = None  # capacity.PoolTotals of the request's pool and period
 
 
 def review_queue(*, now: dt.datetime | None = None) -> list[RankedRequest]:
     """Pending requests ranked for review, with the hours free in each one's period.
 
     Rank: companies granted the least over the last 12 months first, then oldest request.
-    Free hours in a period = device-hours of the matching devices in service over the period
-    minus hours already granted to allocations overlapping it (prorated by overlap).
+    Free hours come from the capacity calendar (compute.capacity): device-hours in service
+    over the period minus the unspent hours committed to grants in it; `fits` compares the
+    request with the pool's limit (within its over-subscription factor).
     """
     now = now or clock.now()
     pending = list(
@@ -306,47 +310,32 @@ def review_queue(*, now: dt.datetime | None = None) -> list[RankedRequest]:
         .annotate(total=Sum("hours_granted"))
         .values_list("company_id", "total")
     )
-    devices = list(
-        Accelerator.objects.exclude(health=Accelerator.Health.FAILED).values_list(
-            "accelerator_type_id", "site_id"
-        )
-    )
-    allocations = list(
-        Allocation.objects.filter(
-            status__in=[Allocation.Status.SCHEDULED, Allocation.Status.ACTIVE]
-        ).values_list("accelerator_type_id", "site_id", "hours_granted", "starts_on", "ends_on")
+    today = clock.local(now).date()
+    calendar = capacity.capacity_calendar(
+        start=today,
+        end=max(max(r.ends_on for r in pending), today + dt.timedelta(days=1)),
+        extra_pools=[(r.accelerator_type_id, r.site_id) for r in pending],
+        today=today,
     )
     ordered = sorted(
         pending, key=lambda r: (granted_recent.get(r.company_id, ZERO), r.created_at, r.pk)
     )
     ranked = []
     for rank, request in enumerate(ordered, start=1):
-        period_days = (request.ends_on - request.starts_on).days
-        matching = sum(
-            1
-            for type_id, site_id in devices
-            if (request.accelerator_type_id in (None, type_id))
-            and (request.site_id in (None, site_id))
+        totals = calendar.totals(
+            (request.accelerator_type_id, request.site_id),
+            max(request.starts_on, today),
+            request.ends_on,
         )
-        capacity = matching * period_days * 24.0
-        committed = 0.0
-        for type_id, site_id, granted, a_start, a_end in allocations:
-            if request.accelerator_type_id not in (None, type_id) and type_id is not None:
-                continue
-            if request.site_id not in (None, site_id) and site_id is not None:
-                continue
-            overlap = (min(a_end, request.ends_on) - max(a_start, request.starts_on)).days
-            length = (a_end - a_start).days
-            if overlap > 0 and length > 0:
-                committed += float(granted) * overlap / length
-        free = max(capacity - committed, 0.0)
         ranked.append(
             RankedRequest(
                 request=request,
                 rank=rank,
                 company_granted_recently=granted_recent.get(request.company_id, ZERO),
-                free_hours=free,
-                fits=float(request.hours) <= free,
+                free_hours=max(totals.free_plain, 0.0),
+                fits=float(request.hours) <= totals.free + 1e-6,
+                limit_free=max(totals.free, 0.0),
+                pool=totals,
             )
         )
     return ranked

@@ -147,6 +147,16 @@ class AllocationRequestApproveSerializer(serializers.Serializer):
     starts_on = serializers.DateField(required=False)
     ends_on = serializers.DateField(required=False)
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    overcommit_reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_(
+            "Needed only to grant more than the pool's limit (its free hours within the "
+            "over-subscription factor); kept in the history."
+        ),
+    )
 
 
 class AllocationRequestRejectSerializer(serializers.Serializer):
@@ -244,3 +254,69 @@ class MonthQuerySerializer(serializers.Serializer):
         help_text=_("YYYY-MM; the last full month when left out."),
         error_messages={"invalid": _("Give the month as YYYY-MM.")},
     )
+
+
+class CapacityQuerySerializer(serializers.Serializer):
+    start = serializers.DateField(required=False, help_text=_("First day; today when left out."))
+    end = serializers.DateField(
+        required=False, help_text=_("Day after the last; six months after the start by default.")
+    )
+    granularity = serializers.ChoiceField(
+        choices=[("week", _("week")), ("day", _("day"))], default="week", required=False
+    )
+
+    def validate(self, data):
+        start, end = data.get("start"), data.get("end")
+        if start and end and end <= start:
+            raise serializers.ValidationError({"end": _("Choose an end after the start.")})
+        if start and end and (end - start).days > 731:
+            raise serializers.ValidationError(
+                {"end": _("Ask for at most two years at once (731 days).")}
+            )
+        return data
+
+
+class CapacityPeriodSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    in_service_hours = serializers.FloatField()
+    committed_hours = serializers.FloatField()
+    limit_hours = serializers.FloatField(
+        help_text=_("In service × the pool's over-subscription factor.")
+    )
+    free_hours = serializers.FloatField(help_text=_("Limit − committed; negative: over-booked."))
+    over_committed = serializers.BooleanField()
+
+
+class CapacityPoolSerializer(serializers.Serializer):
+    accelerator_type = serializers.IntegerField(allow_null=True)
+    site = serializers.IntegerField(allow_null=True)
+    label = serializers.CharField()
+    devices = serializers.IntegerField()
+    oversubscription = serializers.FloatField()
+    periods = CapacityPeriodSerializer(many=True)
+
+
+class CapacitySerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    granularity = serializers.CharField()
+    pools = CapacityPoolSerializer(many=True)
+
+
+class AllocationReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=2000,
+        allow_blank=True,
+        help_text=_("Why; it goes into the history and the e-mail to the company."),
+    )
+
+
+class AllocationAdjustSerializer(AllocationReasonSerializer):
+    hours_delta = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        help_text=_("Hours to add (positive) or take away (negative, at most what is available)."),
+    )
+    ends_on = serializers.DateField(required=False)
+    device_cap = serializers.IntegerField(min_value=1, max_value=100000, required=False)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from innovation_center.accounts.models import Membership, NotificationKind
 from innovation_center.accounts.notifications import notify_organisation
 from innovation_center.accounts.services import audit_record, model_snapshot
-from innovation_center.compute import ledger
+from innovation_center.compute import capacity, ledger
 from innovation_center.compute.models import (
     Accelerator,
     AcceleratorType,
@@ -50,6 +50,45 @@ def _check_period(starts_on: dt.date, ends_on: dt.date) -> None:
         )
 
 
+def _check_deliverable(
+    *, hours: Decimal, device_cap: int, starts_on: dt.date, ends_on: dt.date
+) -> None:
+    """Refuse what the devices cannot deliver: a period in the past, or more hours than the
+    cap can run in the period (cap × 24 h × days)."""
+    today = clock.today()
+    if starts_on < today:
+        raise ApplicationError(
+            _("The period starts on %(start)s, in the past; start it today (%(today)s) or later.")
+            % {"start": starts_on.isoformat(), "today": today.isoformat()},
+            code="period_past",
+            field_errors={"starts_on": [_("Choose today or a later date.")]},
+        )
+    _check_cap(hours=hours, device_cap=device_cap, starts_on=starts_on, ends_on=ends_on)
+
+
+def _check_cap(*, hours: Decimal, device_cap: int, starts_on: dt.date, ends_on: dt.date) -> None:
+    """No more hours than the cap can run in the period (cap × 24 h × days)."""
+    most = Decimal(device_cap) * Decimal(str(capacity.period_hours(starts_on, ends_on)))
+    if hours > most:
+        raise ApplicationError(
+            _(
+                "%(cap)s devices can deliver at most %(most)s accelerator-hours from %(start)s "
+                "to %(end)s (%(cap)s × 24 h × %(days)s days); %(hours)s were asked. Ask "
+                "for fewer hours, a higher cap or a longer period."
+            )
+            % {
+                "cap": device_cap,
+                "most": ledger.hours_figure(most),
+                "start": starts_on.isoformat(),
+                "end": ends_on.isoformat(),
+                "days": (ends_on - starts_on).days,
+                "hours": ledger.hours_figure(hours),
+            },
+            code="exceeds_cap",
+            field_errors={"hours": [_("More than the cap can deliver in the period.")]},
+        )
+
+
 @transaction.atomic
 def allocation_request_create(
     *,
@@ -66,7 +105,12 @@ def allocation_request_create(
     kind: str = AllocationRequest.Kind.NEW,
     allocation: Allocation | None = None,
 ) -> AllocationRequest:
-    """A company's request for hours, or a change (renewal/enlargement) of an allocation."""
+    """A company's request for hours, or a change (renewal/enlargement) of an allocation.
+
+    Each carries its own period and is refused when the cap cannot deliver its hours in it.
+    An enlargement adds hours up to its end (a later end extends the allocation); a renewal
+    is a new period that starts when (or after) the allocation ends.
+    """
     _check_period(starts_on, ends_on)
     if hours <= 0:
         raise ApplicationError(
@@ -100,6 +144,25 @@ def allocation_request_create(
                 _("A revoked allocation cannot be changed."), code="allocation_revoked"
             )
         accelerator_type, site = allocation.accelerator_type, allocation.site
+        if kind == AllocationRequest.Kind.RENEWAL and starts_on < allocation.ends_on:
+            raise ApplicationError(
+                _(
+                    "A renewal is a new period after the allocation ends on %(end)s; start it "
+                    "on %(end)s or later (to add hours within the period, ask for an "
+                    "enlargement)."
+                )
+                % {"end": allocation.ends_on.isoformat()},
+                code="renewal_overlaps",
+                field_errors={"starts_on": [_("Start on or after the allocation's end.")]},
+            )
+        if kind == AllocationRequest.Kind.ENLARGEMENT and ends_on < allocation.ends_on:
+            raise ApplicationError(
+                _("An enlargement cannot shorten the allocation: end it on %(end)s or later.")
+                % {"end": allocation.ends_on.isoformat()},
+                code="enlargement_shortens",
+                field_errors={"ends_on": [_("End on or after the allocation's end.")]},
+            )
+    _check_deliverable(hours=hours, device_cap=device_cap, starts_on=starts_on, ends_on=ends_on)
     request = AllocationRequest.objects.create(
         company=company,
         requested_by=actor,
@@ -124,6 +187,20 @@ def allocation_request_create(
     return request
 
 
+def _overcommit_note(pool, hours: Decimal, over: float, reason: str) -> dict:
+    """What the history keeps of a grant beyond the devices' free hours."""
+    if float(hours) <= pool.free_plain + 1e-6:
+        return {}
+    note = {
+        "pool": pool.label,
+        "free_hours": ledger.hours_figure(max(pool.free_plain, 0)),
+        "oversubscription": f"{pool.factor:.2f}",
+    }
+    if over > 1e-6:
+        note.update(overcommit_hours=ledger.hours_figure(over), overcommit_reason=reason)
+    return note
+
+
 def _claim_pending(request: AllocationRequest, status: str, actor, reason: str) -> None:
     # Conditional update: of two reviewers deciding at once, only the first wins.
     claimed = AllocationRequest.objects.filter(
@@ -146,8 +223,15 @@ def allocation_request_approve(
     starts_on: dt.date | None = None,
     ends_on: dt.date | None = None,
     reason: str = "",
+    overcommit_reason: str = "",
 ) -> Allocation:
-    """Grant the request as asked or with changed figures; credit the hours to the ledger."""
+    """Grant the request as asked or with changed figures; credit the hours to the ledger.
+
+    The grant must fit the pool's free hours in its period, within the pool's
+    over-subscription factor; beyond that only with `overcommit_reason`, which goes into the
+    history. The pool rows are locked first, so two grants decided at once are checked one
+    after the other.
+    """
     before = model_snapshot(request, REQUEST_FIELDS)
     hours = Decimal(hours if hours is not None else request.hours)
     device_cap = device_cap or request.device_cap
@@ -158,6 +242,40 @@ def allocation_request_approve(
         raise ApplicationError(
             _("Grant more than zero hours, or reject the request."),
             field_errors={"hours": [_("Enter a positive number of hours.")]},
+        )
+    _check_cap(hours=hours, device_cap=device_cap, starts_on=starts_on, ends_on=ends_on)
+    capacity.pools_lock(type_id=request.accelerator_type_id, site_id=request.site_id)
+    pool = capacity.pool_totals(
+        type_id=request.accelerator_type_id,
+        site_id=request.site_id,
+        starts_on=max(starts_on, clock.today()),
+        ends_on=ends_on,
+    )
+    overcommit_reason = (overcommit_reason or "").strip()
+    over = float(hours) - pool.free
+    if over > 1e-6 and not overcommit_reason:
+        raise ApplicationError(
+            _(
+                "%(pool)s has %(free)s h free from %(start)s to %(end)s: %(in_service)s h in "
+                "service × over-subscription %(factor)s, minus %(committed)s h committed. "
+                "Granting %(hours)s h over-commits it by %(over)s h. Grant at most %(free)s h, "
+                "or give the reason for over-committing."
+            )
+            % {
+                "pool": pool.label,
+                "free": ledger.hours_figure(max(pool.free, 0)),
+                "start": max(starts_on, clock.today()).isoformat(),
+                "end": ends_on.isoformat(),
+                "in_service": ledger.hours_figure(pool.in_service),
+                "factor": f"{pool.factor:.2f}",
+                "committed": ledger.hours_figure(pool.committed),
+                "hours": ledger.hours_figure(hours),
+                "over": ledger.hours_figure(over),
+            },
+            code="over_capacity",
+            field_errors={
+                "overcommit_reason": [_("Give the reason to grant more than the pool's limit.")]
+            },
         )
     _claim_pending(request, AllocationRequest.Status.APPROVED, actor, reason)
     AllocationRequest.objects.filter(pk=request.pk).update(granted_hours=hours)
@@ -181,13 +299,30 @@ def allocation_request_approve(
             status=_status_on(today, starts_on, ends_on),
         )
         allocation_before = {}
+    elif request.kind == AllocationRequest.Kind.RENEWAL:
+        # A new period of its own, with its own credit; the old one ends on its date.
+        previous = Allocation.objects.select_for_update().get(pk=request.allocation_id)
+        allocation = Allocation.objects.create(
+            company=request.company,
+            request=request,
+            previous=previous,
+            accelerator_type=previous.accelerator_type,
+            site=previous.site,
+            hours_granted=hours,
+            device_cap=device_cap,
+            starts_on=max(starts_on, previous.ends_on),
+            ends_on=ends_on,
+            status=_status_on(today, max(starts_on, previous.ends_on), ends_on),
+        )
+        allocation_before = {}
     else:
+        # An enlargement adds hours; a period ending later extends the allocation to it.
         allocation = Allocation.objects.select_for_update().get(pk=request.allocation_id)
         allocation_before = model_snapshot(allocation, ALLOCATION_FIELDS)
         allocation.hours_granted += hours
         allocation.device_cap = max(allocation.device_cap, device_cap)
-        if request.kind == AllocationRequest.Kind.RENEWAL:
-            allocation.ends_on = max(allocation.ends_on, ends_on)
+        if ends_on > allocation.ends_on:
+            allocation.ends_on = ends_on
             allocation.expiry_warned_at = None
         if allocation.status == Allocation.Status.EXPIRED:
             allocation.status = _status_on(today, allocation.starts_on, allocation.ends_on)
@@ -204,7 +339,10 @@ def allocation_request_approve(
         instance=request,
         action="approve",
         before=before,
-        after=model_snapshot(request, REQUEST_FIELDS),
+        after={
+            **model_snapshot(request, REQUEST_FIELDS),
+            **_overcommit_note(pool, hours, over, overcommit_reason),
+        },
         organisation=request.company.organisation,
     )
     audit_record(
@@ -329,7 +467,12 @@ def allocations_advance(*, today: dt.date | None = None) -> dict[str, int]:
         status=Allocation.Status.SCHEDULED, starts_on__lte=today, ends_on__gt=today
     ).update(status=Allocation.Status.ACTIVE)
     for allocation in Allocation.objects.filter(
-        status__in=[Allocation.Status.SCHEDULED, Allocation.Status.ACTIVE], ends_on__lte=today
+        status__in=[
+            Allocation.Status.SCHEDULED,
+            Allocation.Status.ACTIVE,
+            Allocation.Status.SUSPENDED,
+        ],
+        ends_on__lte=today,
     ).select_related("company__organisation"):
         with transaction.atomic():
             moved = Allocation.objects.filter(pk=allocation.pk, status=allocation.status).update(

@@ -2,9 +2,11 @@
 
 from celery import shared_task
 
-from innovation_center.compute import services
+from innovation_center.compute import allocations, services
 
 
 @shared_task(acks_late=True)
 def allocations_sweep() -> dict[str, int]:
-    return services.allocations_advance()
+    counts = services.allocations_advance()
+    counts.update(allocations.allocations_watch())
+    return counts

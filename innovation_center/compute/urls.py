@@ -1,6 +1,6 @@
 from django.urls import path
 
-from innovation_center.compute import device_views, views
+from innovation_center.compute import capacity_views, device_views, planner_views, views
 
 app_name = "compute"
 urlpatterns = [
@@ -15,6 +15,14 @@ urlpatterns = [
     path("allocations/", views.allocation_list, name="allocation_list"),
     path("allocations/<int:pk>/", views.allocation_detail, name="allocation_detail"),
     path("allocations/<int:pk>/change/", views.allocation_change, name="allocation_change"),
+    path(
+        "allocations/<int:pk>/<str:action>/",
+        capacity_views.allocation_action,
+        name="allocation_action",
+    ),
+    path("capacity/", capacity_views.capacity_page, name="capacity"),
+    path("capacity/pools/<int:pk>/", capacity_views.pool_edit, name="capacity_pool_edit"),
     path("devices/", device_views.device_list, name="device_list"),
     path("devices/<int:pk>/health/", device_views.device_health, name="device_health"),
+    path("capacity/whatif/", planner_views.whatif, name="capacity_whatif"),
 ]

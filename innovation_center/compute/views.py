@@ -29,8 +29,16 @@ from innovation_center.accounts.access import (
     viewer_for,
 )
 from innovation_center.accounts.selectors import audit_history
-from innovation_center.compute import pages, selectors, services
+from innovation_center.compute import (
+    allocations,
+    capacity,
+    forecast,
+    pages,
+    selectors,
+    services,
+)
 from innovation_center.compute.forms import (
+    AllocationAdjustForm,
     AllocationChangeForm,
     AllocationFilterForm,
     AllocationRequestForm,
@@ -92,7 +100,8 @@ def request_create(request: HttpRequest) -> HttpResponse:
                 _("Your request #%(id)s was sent; the center will review it.") % {"id": created.pk},
             )
             return redirect("compute:request_detail", pk=created.pk)
-    return render(request, "compute/request_form.html", {"form": form})
+    context = {"form": form, "outlook": capacity.outlook(days=90)}
+    return render(request, "compute/request_form.html", context)
 
 
 @staff_or_company_required
@@ -246,6 +255,7 @@ def request_approve(request: HttpRequest, pk: int) -> HttpResponse:
                 starts_on=data["starts_on"],
                 ends_on=data["ends_on"],
                 reason=data["reason"],
+                overcommit_reason=data["overcommit_reason"],
             )
         except ApplicationError as error:
             apply_service_errors(form, error)
@@ -351,6 +361,11 @@ def _allocation_context(request: HttpRequest, allocation: Allocation, change_for
         "history": audit_history(user=request.user, objects=history_objects),
         "is_owner": is_owner,
         "change_form": change_form if is_owner else None,
+        "burn": forecast.burndown(allocation=allocation),
+        "can_manage": can_review_compute(request.user) and allocation.status in allocations.LIVE,
+        "adjust_form": AllocationAdjustForm(),
+        "lend_from": allocations.lend_allowed_from(allocation),
+        "lent_hours": allocations.lent_hours(allocation),
     }
 
 

@@ -23,6 +23,7 @@ ENTRIES = [
     ("compute:request_list", _("Compute requests"), {COMPANY}),
     ("compute:allocation_list", _("Allocations"), {STAFF, COMPANY}),
     ("compute:device_list", _("Devices"), {STAFF}),
+    ("compute:capacity", _("Capacity"), {STAFF}),
     ("evaluation:portal_home", _("Portal"), {COMPANY}),
     ("evaluation:model_list", _("Models"), {COMPANY}),
     ("evaluation:job_list", _("Jobs"), {STAFF, COMPANY}),

@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from innovation_center.accounts.access import staff_required
+from innovation_center.compute import capacity
 from innovation_center.compute import pages as compute_pages
 from innovation_center.compute import selectors as compute
 from innovation_center.core import charts, clock
@@ -50,6 +51,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "jobs_running": jobs.get("running", 0),
         "wait_median": compute_pages.duration_text(waits["median_seconds"]),
         "demand": compute.unmet_demand(year=today.year, month=today.month),
+        "capacity_outlook": capacity.outlook(days=90),
         "chart": charts.utilization_chart(
             months,
             compute_pages.utilization_by_site(results),

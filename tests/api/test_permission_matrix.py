@@ -104,6 +104,7 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("api:token-detail", "get"): OWN_TOKEN,
     ("api:token-detail", "delete"): OWN_TOKEN,
     ("api:utilization", "get"): STAFF_ONLY,
+    ("api:capacity", "get"): EVERYONE,
     # People
     ("api:member-list", "get"): EVERYONE,
     ("api:member-detail", "get"): COMPANY_ROW,
@@ -179,6 +180,11 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("api:allocationrequest-reject", "post"): REVIEWER_ON_ROW,
     ("api:allocation-list", "get"): EVERYONE,
     ("api:allocation-detail", "get"): COMPANY_ROW,
+    ("api:allocation-adjust", "post"): REVIEWER_ON_ROW,
+    ("api:allocation-suspend", "post"): REVIEWER_ON_ROW,
+    ("api:allocation-resume", "post"): REVIEWER_ON_ROW,
+    ("api:allocation-revoke", "post"): REVIEWER_ON_ROW,
+    ("api:allocation-lend", "post"): REVIEWER_ON_ROW,
     ("api:ledgerentry-list", "get"): EVERYONE,
     ("api:ledgerentry-detail", "get"): COMPANY_ROW,
     # Evaluation
@@ -296,7 +302,7 @@ def test_it_gives_each_role_what_the_matrix_says(world, name):
     # A method the endpoint does not have is a 405 for every signed-in role (401 anonymous).
     if name not in PUBLIC and hasattr(world, "users"):
         for method in (m for m in METHODS if m not in route["methods"]):
-            if name == "api:utilization" or name == "api:token-issue":
+            if name in ("api:utilization", "api:capacity", "api:token-issue"):
                 continue  # plain views: permission first, then the method
             for role in ROLES:
                 expected = 401 if role == "anon" else 405

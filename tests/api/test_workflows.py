@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from innovation_center.accounts.models import Membership
 from innovation_center.compute.models import Allocation, AllocationRequest, LedgerEntry
+from innovation_center.core import clock
 from innovation_center.ecosystem.models import Company
 from innovation_center.evaluation.models import EvaluationJob
 from innovation_center.talent.models import Course
@@ -119,6 +120,7 @@ def test_it_names_the_field_at_fault_when_the_service_refuses(world):
 
 
 def test_it_takes_a_request_from_an_owner_to_a_reviewer_s_approval(world):
+    factories.fleet(2)
     owner = client_for(world.users["owner"])
     created = owner.post(
         reverse("api:allocationrequest-list"),
@@ -126,8 +128,8 @@ def test_it_takes_a_request_from_an_owner_to_a_reviewer_s_approval(world):
             "accelerator_type": world.rows["acceleratortype"].pk,
             "hours": "120.00",
             "device_cap": 2,
-            "starts_on": "2026-04-01",
-            "ends_on": "2026-06-30",
+            "starts_on": str(clock.today()),
+            "ends_on": str(clock.today() + dt.timedelta(days=90)),
             "purpose": "Benchmarks",
         },
         format="json",

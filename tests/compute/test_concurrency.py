@@ -1,15 +1,17 @@
 """Races that only a real database can show: run on PostgreSQL (CI sets DATABASE_URL)."""
 
+import datetime as dt
 import threading
 from decimal import Decimal
 
 import pytest
 from django.db import connection, connections
 
-from innovation_center.compute import ledger
-from innovation_center.compute.models import Lease
+from innovation_center.compute import ledger, services
+from innovation_center.compute.models import Allocation, AllocationRequest, Lease
 from innovation_center.compute.scheduler import schedule_round
 from innovation_center.compute.selectors import allocation_balance
+from innovation_center.core import clock
 from innovation_center.core.errors import ApplicationError
 from tests import factories
 
@@ -95,3 +97,32 @@ def test_it_never_binds_one_device_twice_with_parallel_schedulers():
     assert len(active) == len(set(active)) == len(devices)
     placed = [p.workload_id for placements in rounds for p in placements]
     assert len(placed) == len(set(placed)) == len(devices)
+
+
+def test_two_reviewers_approving_at_once_never_exceed_the_pool():
+    devices = [factories.accelerator() for _ in range(2)]
+    reviewers = [factories.center_staff(f"reviewer{i}") for i in range(2)]
+    today = clock.today()
+    requests = [
+        AllocationRequest.objects.create(
+            company=factories.company(),
+            accelerator_type=devices[0].accelerator_type,
+            hours=Decimal("600"),
+            device_cap=2,
+            starts_on=today,
+            ends_on=today + dt.timedelta(days=20),  # 2 × 24 × 20 = 960 h in the pool
+            purpose="Race",
+        )
+        for _ in range(2)
+    ]
+
+    results = run_at_once(
+        2,
+        lambda i: services.allocation_request_approve(request=requests[i], actor=reviewers[i]),
+    )
+
+    granted = [r for r in results if isinstance(r, Allocation)]
+    refused = [r for r in results if isinstance(r, ApplicationError)]
+    assert len(granted) == 1 and len(refused) == 1, results
+    assert refused[0].code == "over_capacity"
+    assert sum(a.hours_granted for a in Allocation.objects.all()) == Decimal("600")

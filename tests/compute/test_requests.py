@@ -5,7 +5,7 @@ import pytest
 
 from innovation_center.accounts.models import AuditEvent, Membership, Notification, Profile
 from innovation_center.compute import services
-from innovation_center.compute.models import Allocation, AllocationRequest
+from innovation_center.compute.models import Accelerator, Allocation, AllocationRequest
 from innovation_center.compute.selectors import allocation_balance, review_queue
 from innovation_center.core import clock
 from innovation_center.core.errors import ApplicationError
@@ -15,6 +15,8 @@ pytestmark = pytest.mark.django_db
 
 
 def new_request(company, owner, **overrides):
+    if not Accelerator.objects.exists():
+        factories.fleet()  # 4 devices: room for the grants these tests approve
     fields = {
         "company": company,
         "actor": owner,
@@ -88,7 +90,7 @@ def test_it_refuses_a_period_that_ends_before_it_starts(company, owner):
     assert not AllocationRequest.objects.exists()
 
 
-def test_it_renews_and_enlarges_an_allocation_through_a_change_request(company, owner, reviewer):
+def test_a_renewal_is_a_new_period_with_its_own_credit(company, owner, reviewer):
     allocation = services.allocation_request_approve(
         request=new_request(company, owner), actor=reviewer
     )
@@ -98,17 +100,42 @@ def test_it_renews_and_enlarges_an_allocation_through_a_change_request(company, 
         kind="renewal",
         allocation=allocation,
         hours=Decimal("100"),
+        starts_on=allocation.ends_on,
         ends_on=allocation.ends_on + dt.timedelta(days=60),
     )
-    services.allocation_request_approve(request=renewal, actor=reviewer)
+    renewed = services.allocation_request_approve(request=renewal, actor=reviewer)
     allocation.refresh_from_db()
-    assert allocation.ends_on == renewal.ends_on
-    assert allocation.hours_granted == Decimal("600")
-    assert allocation_balance(allocation=allocation).available == Decimal("600")
+    assert renewed.pk != allocation.pk and renewed.previous == allocation
+    assert (renewed.starts_on, renewed.ends_on) == (allocation.ends_on, renewal.ends_on)
+    assert allocation.hours_granted == Decimal("500")  # the old period keeps its hours
+    assert allocation_balance(allocation=renewed).available == Decimal("100")
+    assert renewed.status == Allocation.Status.SCHEDULED
+    with pytest.raises(ApplicationError, match="new period after the allocation ends"):
+        new_request(company, owner, kind="renewal", allocation=allocation, hours=Decimal("10"))
+
+
+def test_an_enlargement_for_a_later_period_extends_the_end(company, owner, reviewer):
+    allocation = services.allocation_request_approve(
+        request=new_request(company, owner), actor=reviewer
+    )
+    enlargement = new_request(
+        company,
+        owner,
+        kind="enlargement",
+        allocation=allocation,
+        hours=Decimal("300"),
+        starts_on=allocation.ends_on,
+        ends_on=allocation.ends_on + dt.timedelta(days=61),
+    )
+    services.allocation_request_approve(request=enlargement, actor=reviewer)
+    allocation.refresh_from_db()
+    assert allocation.ends_on == enlargement.ends_on
+    assert allocation.hours_granted == Decimal("800")
+    assert allocation_balance(allocation=allocation).available == Decimal("800")
     history = AuditEvent.objects.filter(
         object_id=str(allocation.pk), content_type__model="allocation"
     )
-    assert set(history.values_list("action", flat=True)) == {"grant", "renewal"}
+    assert set(history.values_list("action", flat=True)) == {"grant", "enlargement"}
 
 
 def test_it_refuses_a_change_request_for_another_company_allocation(company, owner, reviewer):
@@ -122,10 +149,10 @@ def test_it_ranks_waiting_requests_by_what_companies_already_got(owner, company,
     rich = factories.company()
     factories.allocation(rich, hours="5000", starts_on=clock.today())
     rich_owner = factories.member(rich.organisation, Membership.Role.COMPANY_OWNER)
-    first = new_request(rich, rich_owner)
-    second = new_request(company, owner)
     for _ in range(2):
         factories.accelerator()
+    first = new_request(rich, rich_owner)
+    second = new_request(company, owner)
     ranked = review_queue()
     assert [r.request.pk for r in ranked] == [second.pk, first.pk]
     # 2 devices × 90 days × 24 h = 4320 h, minus the 5000 h allocation prorated to its overlap.

@@ -27,7 +27,8 @@ def change_form(**overrides):
         "kind": "renewal",
         "hours": "50",
         "device_cap": "4",
-        "starts_on": today.isoformat(),
+        # A renewal is the period after the grant's (which ends 60 days from today).
+        "starts_on": (today + dt.timedelta(days=60)).isoformat(),
         "ends_on": (today + dt.timedelta(days=120)).isoformat(),
         "purpose": "Keep the detector training",
         "expected_outcome": "",
@@ -169,6 +170,7 @@ def test_it_shows_a_bad_period_next_to_the_field(client, grant, owner):
 
 
 def test_it_shows_who_decided_what_in_the_history(client, company, owner, reviewer):
+    factories.fleet(2)
     item = services.allocation_request_create(
         company=company,
         actor=owner,

@@ -124,3 +124,10 @@ def test_it_draws_an_accessible_chart_of_twelve_months(client, staff, busy_month
 def test_it_counts_twelve_months_back_across_a_year():
     months = months_to((2025, 2), 12)
     assert months[0] == (2024, 3) and months[-1] == (2025, 2) and len(months) == 12
+
+
+def test_it_states_the_fair_share_formula_with_the_current_half_life(client, staff, settings):
+    settings.FAIR_SHARE_HALF_LIFE_DAYS = 10
+    client.force_login(staff)
+    body = client.get(reverse("compute:overview")).content.decode()
+    assert 'id="fair-share"' in body and "The half-life is 10 days" in body

@@ -29,6 +29,7 @@ def people(db):
 @pytest.fixture
 def pending(company, owner):
     factories.accelerator(name="DEV-A")
+    factories.fleet(3)
     return services.allocation_request_create(
         company=company,
         actor=owner,
@@ -145,7 +146,7 @@ def test_it_shows_the_review_queue_with_free_hours_and_decision_forms(client, pe
     client.force_login(reviewer)
     body = client.get(reverse("compute:review_queue")).content.decode()
     assert "Optics Vision" in body and f'id="request-row-{pending.pk}"' in body
-    assert "Hours free in the period" in body and "2,160" in body  # one device, 90 days
+    assert "Hours free in the period" in body and "8,640" in body  # four devices, 90 days
     assert 'badge ok">fits' in body
     assert reverse("compute:request_approve", args=[pending.pk]) in body
 

@@ -4,6 +4,7 @@ from innovation_center.compute.models.grants import (
     HOURS,
     Allocation,
     AllocationRequest,
+    CapacityPool,
     LedgerEntry,
 )
 from innovation_center.compute.models.network import (
@@ -20,6 +21,7 @@ __all__ = [
     "AcceleratorType",
     "Allocation",
     "AllocationRequest",
+    "CapacityPool",
     "DeviceOutage",
     "LedgerEntry",
     "Lease",

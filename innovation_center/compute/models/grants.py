@@ -132,6 +132,8 @@ class Allocation(TimeStampedModel):
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", _("Scheduled")
         ACTIVE = "active", _("Active")
+        # No new work starts; running work finishes and is charged.
+        SUSPENDED = "suspended", _("Suspended")
         EXPIRED = "expired", _("Expired")
         REVOKED = "revoked", _("Revoked")
 
@@ -173,6 +175,21 @@ class Allocation(TimeStampedModel):
         _("status"), max_length=20, choices=Status.choices, default=Status.SCHEDULED, db_index=True
     )
     expiry_warned_at = models.DateTimeField(_("expiry warning sent at"), null=True, blank=True)
+    # The last burn-down milestone (percent of the period) the owners were warned at.
+    burn_warned_percent = models.PositiveSmallIntegerField(
+        _("burn-down warning sent at (percent of the period)"), default=0
+    )
+    # When the idle-allocation notice went out (the lending grace period counts from it).
+    idle_noticed_at = models.DateTimeField(_("idle notice sent at"), null=True, blank=True)
+    # A renewal is a new period of its own; it points back at the allocation it renews.
+    previous = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="renewals",
+        verbose_name=_("renews"),
+    )
 
     scope = Scope(company="company__organisation")
 
@@ -199,7 +216,9 @@ class LedgerEntry(models.Model):
 
     Each row moves hours between the allocation's *available* and *reserved* pools:
     credit (+available), reserve (available → reserved), charge (reserved spent),
-    refund (unused reserve → available), expiry (−available).
+    refund (unused reserve → available), expiry and revocation (−available: written off),
+    adjustment (± available, by staff with a reason), lend (−available: idle hours lent back
+    to the pool) and reclaim (+available: lent hours taken back by the owner).
     """
 
     class Kind(models.TextChoices):
@@ -208,6 +227,10 @@ class LedgerEntry(models.Model):
         CHARGE = "charge", _("Charge")
         REFUND = "refund", _("Refund")
         EXPIRY = "expiry", _("Expiry")
+        REVOCATION = "revocation", _("Revocation")
+        ADJUSTMENT = "adjustment", _("Adjustment")
+        LEND = "lend", _("Lent to the pool")
+        RECLAIM = "reclaim", _("Reclaimed")
 
     allocation = models.ForeignKey(
         Allocation,
@@ -215,7 +238,7 @@ class LedgerEntry(models.Model):
         related_name="ledger_entries",
         verbose_name=_("allocation"),
     )
-    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     available = models.DecimalField(_("available change (h)"), **HOURS)
     reserved = models.DecimalField(_("reserved change (h)"), **HOURS)
     # The work whose hours these are (reserve, charge, refund); none for grants and expiries.
@@ -251,7 +274,10 @@ class LedgerEntry(models.Model):
                 | (Q(kind="reserve") & Q(available__lt=0) & Q(reserved=-F("available")))
                 | (Q(kind="charge") & Q(available=0) & Q(reserved__lte=0))
                 | (Q(kind="refund") & Q(available__gte=0) & Q(reserved=-F("available")))
-                | (Q(kind="expiry") & Q(available__lte=0) & Q(reserved=0)),
+                | (Q(kind__in=["expiry", "revocation"]) & Q(available__lte=0) & Q(reserved=0))
+                | (Q(kind="adjustment") & ~Q(available=0) & Q(reserved=0))
+                | (Q(kind="lend") & Q(available__lt=0) & Q(reserved=0))
+                | (Q(kind="reclaim") & Q(available__gt=0) & Q(reserved=0)),
                 name="ledgerentry_signs_match_kind",
             ),
             # Work is reserved, charged and refunded at most once: retries cannot repeat it.
@@ -264,3 +290,59 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.available:+} / {self.reserved:+}"
+
+
+class CapacityPool(models.Model):
+    """Devices of one accelerator type at one site, or of a type at any site: what grants are
+    checked against. Its row is locked while a grant is decided, so two reviewers approving at
+    once cannot together book more than the pool can deliver."""
+
+    accelerator_type = models.ForeignKey(
+        AcceleratorType,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accelerator type"),
+    )
+    site = models.ForeignKey(
+        Site,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("site"),
+    )
+    oversubscription = models.DecimalField(
+        _("over-subscription factor"),
+        max_digits=4,
+        decimal_places=2,
+        default=1,
+        help_text=_(
+            "Hours the center may promise per device-hour in service: 1.00 books exactly the "
+            "capacity, 1.20 books 20%% more because not every grant is used."
+        ),
+    )
+
+    scope = Scope(catalogue=True)
+
+    class Meta:
+        verbose_name = _("capacity pool")
+        verbose_name_plural = _("capacity pools")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["accelerator_type", "site"],
+                nulls_distinct=False,
+                name="capacitypool_one_per_type_and_site",
+            ),
+            models.CheckConstraint(
+                condition=Q(oversubscription__gte=1) & Q(oversubscription__lte=5),
+                name="capacitypool_oversubscription_range",
+                violation_error_message=_("The over-subscription factor must be 1.00–5.00."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        type_name = self.accelerator_type.name if self.accelerator_type_id else _("any type")
+        site_name = self.site.name if self.site_id else _("any site")
+        return f"{type_name} · {site_name}"

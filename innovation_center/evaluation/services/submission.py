@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from innovation_center import kernel
 from innovation_center.accounts.services import audit_record
-from innovation_center.compute import ledger, workloads
+from innovation_center.compute import allocations, ledger, workloads
 from innovation_center.compute.models import Accelerator, Allocation, Workload
 from innovation_center.compute.selectors import allocation_balance
 from innovation_center.core import clock
@@ -177,10 +177,15 @@ def job_submit(
     batch_size: int,
     priority: int = 0,
 ) -> EvaluationJob:
-    """Admit a job: validate, reserve its estimated hours, queue it and wake the scheduler."""
+    """Admit a job: validate, reserve its estimated hours, queue it and wake the scheduler.
+
+    Hours the allocation lent to the pool while idle come back first (the owner's next
+    submit reclaims them)."""
     if not -MAX_PRIORITY <= priority <= MAX_PRIORITY:
         message = _("Priority goes from -%(max)d to %(max)d.") % {"max": MAX_PRIORITY}
         raise ApplicationError(message, field_errors={"priority": [message]})
+    if allocation.company_id == company.pk:
+        allocations.allocation_reclaim(allocation=allocation, actor=actor)
     estimate = job_estimate(
         company=company,
         model=model,
