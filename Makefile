@@ -31,7 +31,7 @@ seed: migrate
 
 # The demo lets each shard last a second so a job's progress can be watched (0 turns it off).
 run: seed
-	SHARD_MIN_SECONDS=$${SHARD_MIN_SECONDS:-1} $(PY) manage.py run_all --host $(HOST) --port $(PORT)
+	SHARD_MIN_SECONDS=$${SHARD_MIN_SECONDS:-1} IDLE_POLICY=$${IDLE_POLICY:-1} DEMO_DEMAND=$${DEMO_DEMAND:-1} $(PY) manage.py run_all --host $(HOST) --port $(PORT)
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .

@@ -18,30 +18,53 @@ app.conf.task_routes = {
     "innovation_center.evaluation.tasks.job_run": {"queue": "evaluation"},
 }
 
-# Each periodic task expires before its next run so a stopped beat never floods the queue.
-app.conf.beat_schedule = {
-    "allocations-sweep": {
-        "task": "innovation_center.compute.tasks.allocations_sweep",
-        "schedule": crontab(minute="*/15"),
-        "options": {"expires": 14 * 60},
-    },
-    # The safety net behind the scheduling done on every submit and finish.
-    "schedule-jobs": {
-        "task": "innovation_center.evaluation.tasks.schedule_jobs",
-        "schedule": 30.0,
-        "options": {"expires": 25},
-    },
-    "login-sessions-prune": {
-        "task": "innovation_center.accounts.tasks.login_sessions_prune",
-        "schedule": crontab(hour="4", minute="17"),
-        "options": {"expires": 3600},
-    },
-    "jobs-sweep": {
-        "task": "innovation_center.evaluation.tasks.jobs_sweep",
-        "schedule": 60.0,
-        "options": {"expires": 55},
-    },
-}
+
+def beat_schedule(*, demo_demand: bool = False) -> dict[str, dict]:
+    """Every periodic task, in one place; the demo's background demand only when asked for
+    (settings.DEMO_DEMAND: on in `make run`, off in the tests and in production)."""
+    # Each periodic task expires before its next run so a stopped beat never floods the queue.
+    schedule = {
+        "allocations-sweep": {
+            "task": "innovation_center.compute.tasks.allocations_sweep",
+            "schedule": crontab(minute="*/15"),
+            "options": {"expires": 14 * 60},
+        },
+        # The safety net behind the scheduling done on every submit and finish.
+        "schedule-jobs": {
+            "task": "innovation_center.evaluation.tasks.schedule_jobs",
+            "schedule": 30.0,
+            "options": {"expires": 25},
+        },
+        "login-sessions-prune": {
+            "task": "innovation_center.accounts.tasks.login_sessions_prune",
+            "schedule": crontab(hour="4", minute="17"),
+            "options": {"expires": 3600},
+        },
+        "jobs-sweep": {
+            "task": "innovation_center.evaluation.tasks.jobs_sweep",
+            "schedule": 60.0,
+            "options": {"expires": 55},
+        },
+    }
+    if demo_demand:
+        schedule["demo-demand"] = {
+            "task": "innovation_center.demo.tasks.demand_submit",
+            "schedule": 20.0,
+            "options": {"expires": 15},
+        }
+    return schedule
+
+
+app.conf.beat_schedule = beat_schedule()
+
+
+@app.on_after_configure.connect
+def demo_demand_schedule(sender: Celery, **kwargs: object) -> None:
+    # Django's settings are read once Celery configures itself, not when this module is
+    # imported (the settings module's own import passes through here).
+    from django.conf import settings
+
+    sender.conf.beat_schedule = beat_schedule(demo_demand=settings.DEMO_DEMAND)
 
 
 @app.on_after_configure.connect

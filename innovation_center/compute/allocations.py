@@ -328,7 +328,10 @@ def allocations_watch(*, now: dt.datetime | None = None) -> dict[str, int]:
                 if Allocation.objects.filter(pk=allocation.pk, idle_noticed_at__isnull=True).update(
                     idle_noticed_at=now
                 ):
-                    _owners_hear(allocation, functools.partial(_idle_message, allocation, burn))
+                    _owners_hear(
+                        allocation,
+                        functools.partial(idle_message, allocation, burn.projected_unused),
+                    )
                     counts["idle"] += 1
     return counts
 
@@ -360,11 +363,12 @@ def _burn_message(allocation: Allocation, burn) -> tuple[str, str]:
     )
 
 
-def _idle_message(allocation: Allocation, burn) -> tuple[str, str]:
+def idle_message(allocation: Allocation, unused_hours) -> tuple[str, str]:
+    """The idle notice, in the active language."""
     names = {
         "id": allocation.pk,
         "days": settings.IDLE_DAYS,
-        "unused": ledger.hours_figure(burn.projected_unused),
+        "unused": ledger.hours_figure(unused_hours),
         "grace": settings.IDLE_GRACE_DAYS,
     }
     return (

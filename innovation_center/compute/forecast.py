@@ -141,12 +141,13 @@ def _chart(burn: Burndown, start: dt.date, end: dt.date, today: dt.date) -> dict
 
 
 def warning_due(burn: Burndown) -> float | None:
-    """The milestone (share of the period) an owner should now hear about, if any: the period
-    passed it with spending more than 20 points behind or ahead of time."""
-    due = None
-    for milestone in MILESTONES:
-        if burn.elapsed_share + 1e-9 >= milestone:
-            off = burn.spent_share - milestone
-            if off < -0.2 or (milestone < 1.0 and off > 0.2):
-                due = milestone
-    return due
+    """The milestone (share of the period) an owner should now hear about, if any: the latest
+    one the period passed, when spending is more than 20 points behind elapsed time (or, before
+    the end, ahead of it)."""
+    passed = [m for m in MILESTONES if burn.elapsed_share + 1e-9 >= m]
+    if not passed:
+        return None
+    off = burn.spent_share - burn.elapsed_share
+    if off < -0.2 or (passed[-1] < 1.0 and off > 0.2):
+        return passed[-1]
+    return None

@@ -432,7 +432,8 @@ def allocation_request_withdraw(*, request: AllocationRequest, actor) -> Allocat
     return request
 
 
-def _expiry_warning(allocation: Allocation) -> tuple[str, str]:
+def expiry_warning(allocation: Allocation) -> tuple[str, str]:
+    """The warning that an allocation ends soon, in the active language."""
     return (
         _("Your allocation ends on %(date)s") % {"date": allocation.ends_on},
         _(
@@ -501,7 +502,7 @@ def allocations_advance(*, today: dt.date | None = None) -> dict[str, int]:
                     organisation=allocation.company.organisation,
                     kind=NotificationKind.ALLOCATION_EXPIRY,
                     url=reverse("compute:allocation_detail", args=[allocation.pk]),
-                    compose=functools.partial(_expiry_warning, allocation),
+                    compose=functools.partial(expiry_warning, allocation),
                 )
                 counts["warned"] += 1
     return counts

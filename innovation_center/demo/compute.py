@@ -1,28 +1,56 @@
-"""The demo's compute: allocations and their renewals, the review queue, and usage
-(leases and their ledger charges)."""
+"""The demo's compute: allocations and their renewals, the review queue, the capacity pools,
+two idle grants, and usage (leases and their ledger charges).
+
+The phases of each company's grants share its pool's devices out exactly (their caps add up
+to the pool's devices), so the usage fills every pool and no phase is idle or behind. What
+over-commits a pool is what real centers see: grants of the home pool that nobody runs, and
+devices out of service.
+"""
 
 import datetime as dt
+import functools
 import math
 import random
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from decimal import Decimal
 
+from django.conf import settings
+from django.urls import reverse
+
+from innovation_center.accounts.models import Membership, NotificationKind
+from innovation_center.compute import allocations, capacity
 from innovation_center.compute.ledger import ledger_expire
 from innovation_center.compute.models import (
     Accelerator,
     AcceleratorType,
     Allocation,
     AllocationRequest,
+    CapacityPool,
     DeviceOutage,
     Lease,
     LedgerEntry,
     Site,
 )
 from innovation_center.core import clock
-from innovation_center.demo.common import BATCH_SIZE, SEED, add_months, office_hours_at
-from innovation_center.demo.data.compute import ALLOCATION_PURPOSES, REJECTION_REASONS
-from innovation_center.demo.data.network import COMPANIES_PER_POOL, DEVICE_POOLS
+from innovation_center.demo import people
+from innovation_center.demo.common import (
+    BATCH_SIZE,
+    SEED,
+    add_months,
+    backdate,
+    office_hours_at,
+)
+from innovation_center.demo.data.compute import (
+    ALLOCATION_PURPOSES,
+    NEW_REQUEST_SUFFIX,
+    REJECTION_REASONS,
+)
+from innovation_center.demo.data.network import (
+    COMPANIES_PER_POOL,
+    DEVICE_POOLS,
+    POOL_OVERSUBSCRIPTION,
+)
 
 SIX_PLACES = Decimal("0.000001")
 # Approved demo requests end in their phase, e.g. "（第2期）"; a renewal is the next phase.
@@ -38,9 +66,16 @@ def _allocation_status(starts_on: dt.date, ends_on: dt.date, today: dt.date) -> 
 
 
 def _grant_hours(rng: random.Random, cap: int, starts_on: dt.date, ends_on: dt.date) -> Decimal:
-    # At least the cap's devices busy around the clock: usage can never exceed the grant.
-    most = cap * 24 * (ends_on - starts_on).days * rng.uniform(1.0, 1.15)
-    return Decimal(math.ceil(most / 100) * 100)
+    """What companies ask for: their cap's devices around the clock for the period, give or
+    take a percent, in tens of hours. Never more than the cap can run (the grant rules
+    refuse that), never less than the usage can spend (no device is busy more than 98.5% of
+    a month)."""
+    most = cap * 24 * (ends_on - starts_on).days
+    return Decimal(min(math.ceil(most * rng.uniform(0.99, 1.0) / 10) * 10, most))
+
+
+def _asked_hours(hours: Decimal, asked_cap: int, cap: int) -> Decimal:
+    return Decimal(math.ceil(hours * asked_cap / cap / 10) * 10)
 
 
 def seed_allocations(rng, incubating, *, today: dt.date, reviewer, contacts: dict) -> None:
@@ -55,13 +90,15 @@ def seed_allocations(rng, incubating, *, today: dt.date, reviewer, contacts: dic
     rng.shuffle(rest)
     pool_of = [pool_of[0], *rest]
 
-    requests = []  # (plan, fields of the request)
+    requests = []  # (plan, fields of the request, cap granted)
+    ranks = Counter()
     for plan, pool_index in zip(incubating, pool_of, strict=False):
         site_code, preset, _prefix, devices = DEVICE_POOLS[pool_index]
         companies = COMPANIES_PER_POOL[pool_index]
-        # Each company's caps alone cover its share, so any mix of phases fills the pool.
-        least_cap = math.ceil(devices / companies)
-        usual_cap = math.ceil(devices * 1.3 / companies)
+        # The pool's devices are shared out between its companies, the same share in every
+        # phase: the caps add up to the devices, so any mix of phases fills the pool exactly.
+        rank, ranks[pool_index] = ranks[pool_index], ranks[pool_index] + 1
+        share = devices // companies + (1 if rank < devices % companies else 0)
         draw = rng.random()
         site, accelerator_type = sites[site_code], types[preset]
         if plan is not incubating[0]:
@@ -76,8 +113,10 @@ def seed_allocations(rng, incubating, *, today: dt.date, reviewer, contacts: dic
             (first_end, add_months(current, rng.randint(1, 5))),
         ]
         for phase, (starts_on, ends_on) in enumerate(periods, start=1):
-            cap = max(least_cap, usual_cap + rng.choice([-1, 0, 0, 1]))
-            hours = _grant_hours(rng, cap, starts_on, ends_on)
+            # Demand exceeds supply: some ask for a device more than their share, and are
+            # granted their share.
+            asked_cap = share + max(0, rng.choice([-1, 0, 0, 1]))
+            hours = _grant_hours(rng, share, starts_on, ends_on)
             requests.append(
                 (
                     plan,
@@ -86,9 +125,9 @@ def seed_allocations(rng, incubating, *, today: dt.date, reviewer, contacts: dic
                         "status": AllocationRequest.Status.APPROVED,
                         "accelerator_type": accelerator_type,
                         "site": site,
-                        "hours": hours,
+                        "hours": _asked_hours(hours, asked_cap, share),
                         "granted_hours": hours,
-                        "device_cap": cap,
+                        "device_cap": asked_cap,
                         "starts_on": starts_on,
                         "ends_on": ends_on,
                         "reviewed_at": office_hours_at(
@@ -96,6 +135,7 @@ def seed_allocations(rng, incubating, *, today: dt.date, reviewer, contacts: dic
                         ),
                         "decision_reason": "",
                     },
+                    share,
                 )
             )
 
@@ -125,6 +165,7 @@ def seed_allocations(rng, incubating, *, today: dt.date, reviewer, contacts: dic
                     else None,
                     "decision_reason": REJECTION_REASONS[number % 2] if rejected else "",
                 },
+                None,
             )
         )
 
@@ -134,7 +175,7 @@ def seed_allocations(rng, incubating, *, today: dt.date, reviewer, contacts: dic
     }
     granted = set(Allocation.objects.values_list("request_id", flat=True))
     credits = []
-    for plan, fields in requests:
+    for plan, fields, cap in requests:
         company = plan.company
         request = existing.get((company.pk, fields["purpose"]))
         if request is None:
@@ -153,7 +194,7 @@ def seed_allocations(rng, incubating, *, today: dt.date, reviewer, contacts: dic
             accelerator_type=request.accelerator_type,
             site=request.site,
             hours_granted=request.granted_hours,
-            device_cap=request.device_cap,
+            device_cap=cap or request.device_cap,
             starts_on=request.starts_on,
             ends_on=request.ends_on,
             status=_allocation_status(request.starts_on, request.ends_on, today),
@@ -168,7 +209,20 @@ def seed_allocations(rng, incubating, *, today: dt.date, reviewer, contacts: dic
                 memo=f"Grant for request #{request.pk}",
             )
         )
+    _credits_create(credits)
+
+
+def _credits_create(credits: list[LedgerEntry]) -> None:
+    """The grants' credits, dated when each request was approved (before its usage)."""
     LedgerEntry.objects.bulk_create(credits)
+    backdate(
+        LedgerEntry,
+        credits,
+        [
+            credit.allocation.request.reviewed_at or credit.allocation.created_at
+            for credit in credits
+        ],
+    )
 
 
 def seed_renewals(incubating, *, today: dt.date, reviewer, contacts: dict) -> None:
@@ -233,7 +287,7 @@ def seed_renewals(incubating, *, today: dt.date, reviewer, contacts: dict) -> No
                     memo=f"Grant for request #{request.pk}",
                 )
             )
-    LedgerEntry.objects.bulk_create(credits)
+    _credits_create(credits)
 
 
 def roll_pending_requests(*, today: dt.date) -> None:
@@ -252,12 +306,147 @@ def roll_pending_requests(*, today: dt.date) -> None:
 
 
 def seed_expiries() -> None:
-    """Expired allocations write off what they did not use, as the beat would have done."""
+    """Expired allocations write off what they did not use, as the beat would have done on
+    the night their period ended."""
     expired = Allocation.objects.filter(status=Allocation.Status.EXPIRED).exclude(
         ledger_entries__kind=LedgerEntry.Kind.EXPIRY
     )
+    now = clock.now()
+    rows, moments = [], []
     for allocation in expired:
-        ledger_expire(allocation=allocation)
+        entry = ledger_expire(allocation=allocation)
+        if entry is not None:
+            ended = dt.datetime.combine(
+                allocation.ends_on, dt.time(0, 15), tzinfo=clock.center_timezone()
+            )
+            rows.append(entry)
+            moments.append(min(ended, now))
+    backdate(LedgerEntry, rows, moments)
+
+
+def seed_capacity_pools(*, admin) -> None:
+    """A stored row for every pool of the calendar, as the capacity page would make them; the
+    pools of `POOL_OVERSUBSCRIPTION` get their factor from the admin, with its history row.
+    Only rows this run creates are given a factor: a factor staff changed stays theirs."""
+    before = set(CapacityPool.objects.values_list("accelerator_type_id", "site_id"))
+    capacity.ensure_pools()
+    types = dict(AcceleratorType.objects.values_list("preset", "pk"))
+    sites = dict(Site.objects.values_list("code", "pk"))
+    for (preset, site_code), factor in POOL_OVERSUBSCRIPTION.items():
+        key = (types[preset], sites[site_code] if site_code else None)
+        if key in before:
+            continue
+        pool = CapacityPool.objects.filter(accelerator_type_id=key[0], site_id=key[1]).first()
+        if pool is not None:
+            capacity.pool_factor_set(pool=pool, actor=admin, factor=factor)
+
+
+# The idle grants ----------------------------------------------------------------------------
+#
+# Two companies admitted after the others were granted hours of the home pool last month and
+# have not run a job since: what the idle-allocation policy is for. The first one's notice
+# went out longer ago than the grace period, so staff can lend its hours on its page at once;
+# the second one is due its notice at the next run of the policy (beat's allocations sweep).
+# Neither is a phase of the usage story, so the usage never runs on them.
+
+
+def _idle_notice(allocation: Allocation):
+    # The product's own notice: the demo grant has spent nothing, so all of it is unused.
+    return functools.partial(allocations.idle_message, allocation, allocation.hours_granted)
+
+
+def seed_idle_allocations(
+    incubating, *, now: dt.datetime, reviewer, contacts: dict
+) -> list[Allocation]:
+    """The two idle grants (of the companies after those in the review queue), dated from
+    the run that makes them; returns them, the one already noticed first."""
+    today = clock.today(at=now)
+    home = Site.objects.get(is_home=True)
+    preset = next(preset for code, preset, *_rest in DEVICE_POOLS if code == home.code)
+    accelerator_type = AcceleratorType.objects.get(preset=preset)
+    grace, idle_days = settings.IDLE_GRACE_DAYS, settings.IDLE_DAYS
+    plans = [
+        # (company, cap, days since the start, months to the end, days since the notice)
+        (incubating[47].company, 4, idle_days + grace + 21, 5, grace + 2),
+        (incubating[48].company, 3, idle_days + 3, 4, None),
+    ]
+    found = []
+    for company, cap, started_days_ago, months, noticed_days_ago in plans:
+        rng = random.Random(f"{SEED}:{company.uscc}:idle")
+        purpose = f"{rng.choice(ALLOCATION_PURPOSES)}{NEW_REQUEST_SUFFIX}"
+        request = AllocationRequest.objects.filter(company=company, purpose=purpose).first()
+        if request is not None:
+            found.extend(Allocation.objects.filter(request=request))
+            continue
+        starts_on = today - dt.timedelta(days=started_days_ago)
+        ends_on = add_months(today, months)
+        hours = _grant_hours(rng, cap, starts_on, ends_on)
+        request = AllocationRequest.objects.create(
+            company=company,
+            requested_by=contacts[company.pk],
+            reviewed_by=reviewer,
+            purpose=purpose,
+            status=AllocationRequest.Status.APPROVED,
+            accelerator_type=accelerator_type,
+            site=home,
+            hours=hours,
+            granted_hours=hours,
+            device_cap=cap,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            reviewed_at=office_hours_at(starts_on - dt.timedelta(days=rng.randint(2, 5)), rng),
+        )
+        allocation = Allocation.objects.create(
+            company=company,
+            request=request,
+            accelerator_type=accelerator_type,
+            site=home,
+            hours_granted=hours,
+            device_cap=cap,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            status=_allocation_status(starts_on, ends_on, today),
+        )
+        _credits_create(
+            [
+                LedgerEntry(
+                    allocation=allocation,
+                    kind=LedgerEntry.Kind.CREDIT,
+                    available=hours,
+                    reserved=Decimal("0"),
+                    actor=reviewer,
+                    memo=f"Grant for request #{request.pk}",
+                )
+            ]
+        )
+        if noticed_days_ago is not None:
+            _idle_noticed(allocation, at=now - dt.timedelta(days=noticed_days_ago), now=now)
+        found.append(allocation)
+    return found
+
+
+def _idle_noticed(allocation: Allocation, *, at: dt.datetime, now: dt.datetime) -> None:
+    """The notice the policy sent at `at` (at the quarter hour of beat's sweep), unread."""
+    at = at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0)
+    Allocation.objects.filter(pk=allocation.pk).update(idle_noticed_at=at)
+    owners = Membership.objects.filter(
+        organisation=allocation.company.organisation, role=Membership.Role.COMPANY_OWNER
+    ).select_related("user")
+    url = reverse("compute:allocation_detail", args=[allocation.pk])
+    people.notifications_create(
+        [
+            people.Message(
+                owner.user,
+                NotificationKind.ALLOCATION_CHANGE,
+                _idle_notice(allocation),
+                url,
+                at,
+                False,
+            )
+            for owner in owners
+        ],
+        now=now,
+    )
 
 
 def _covers(allocation: Allocation, site: Site, accelerator_type, first: dt.date, after: dt.date):
@@ -320,14 +509,34 @@ def _device_month_leases(device, allocation, start, minutes, site_target) -> lis
     return leases
 
 
+# Usage of the last days before a run is charged by day, older usage by week: the idle
+# policy reads the last 28 days' spending by day, the burn-down charts draw weeks.
+DAILY_CHARGES_DAYS = 35
+END_OF_DAY = dt.time(23, 59, 59)
+
+
+def _charged_at(
+    ended_at: dt.datetime, hi: dt.datetime, daily_from: dt.datetime, zone: dt.tzinfo
+) -> dt.datetime:
+    """When a lease's usage is charged: at the end of the day it ended on (of its week, for
+    leases before `daily_from`), or at `hi`, where the span stops."""
+    day = ended_at.astimezone(zone).date()
+    if ended_at < daily_from:
+        day += dt.timedelta(days=6 - day.weekday())
+    return min(dt.datetime.combine(day, END_OF_DAY, tzinfo=zone), hi)
+
+
 def seed_usage(*, since: dt.datetime, until: dt.datetime) -> None:
     """Leases for every device between `since` and `until`, and their charges.
 
     Each device's month is drawn whole from its own seeded generator, whenever it is drawn,
     and only the leases that start in [since, until) are written, the last one cut at
     `until`: a month filled in two runs has the leases of one run, but for that cut. Leases
-    that would overlap a device's outage are left out. Usage is charged per allocation and
-    span, so no span is charged twice.
+    that would overlap a device's outage are left out. Only the phases of the companies'
+    grants run: a grant made otherwise (the idle ones, those staff approve in the demo) runs
+    real jobs only. Usage is charged per allocation and day (week, before the last
+    DAILY_CHARGES_DAYS), dated at its end, in spans that never overlap, so no hour is charged
+    twice.
     """
     if until <= since:
         return
@@ -336,16 +545,20 @@ def seed_usage(*, since: dt.datetime, until: dt.datetime) -> None:
     for device in sorted(devices, key=lambda d: d.name):
         pools[(device.site, device.accelerator_type)].append(device)
     pool_order = sorted(pools, key=lambda key: (not key[0].is_home, key[0].code, key[1].preset))
-    allocations = list(
-        Allocation.objects.exclude(status=Allocation.Status.REVOKED)
-        .select_related("company")
+    allocations = [
+        allocation
+        for allocation in Allocation.objects.exclude(status=Allocation.Status.REVOKED)
+        .select_related("company", "request")
         .order_by("company__legal_name", "starts_on", "pk")
-    )
+        if allocation.request and PHASE.search(allocation.request.purpose)
+    ]
     outages = defaultdict(list)
     for device_id, started, ended in DeviceOutage.objects.values_list(
         "accelerator_id", "started_at", "ended_at"
     ):
         outages[device_id].append((started, ended))
+    daily_from = until - dt.timedelta(days=DAILY_CHARGES_DAYS)
+    zone = clock.center_timezone()
     month = clock.month_of(since)
     while clock.month_bounds(*month)[0] < until:
         start, end = clock.month_bounds(*month)
@@ -353,7 +566,7 @@ def seed_usage(*, since: dt.datetime, until: dt.datetime) -> None:
         first, after = clock.first_day(month), clock.first_day(clock.add_months(month, 1))
         minutes = int((end - start).total_seconds() // 60)
         remaining = {allocation.pk: allocation.device_cap for allocation in allocations}
-        used_seconds = defaultdict(int)
+        used_seconds = defaultdict(int)  # (allocation id, when charged) -> seconds
         leases = []
         for site, accelerator_type in pool_order:
             pool_devices = pools[(site, accelerator_type)]
@@ -373,32 +586,32 @@ def seed_usage(*, since: dt.datetime, until: dt.datetime) -> None:
                     ):
                         continue
                     leases.append(lease)
-                    used_seconds[allocation.pk] += int(
-                        (lease.ended_at - lease.started_at).total_seconds()
-                    )
+                    used_seconds[
+                        (allocation.pk, _charged_at(lease.ended_at, hi, daily_from, zone))
+                    ] += int((lease.ended_at - lease.started_at).total_seconds())
         Lease.objects.bulk_create(leases, batch_size=BATCH_SIZE)
 
-        memo = f"Usage {clock.local(lo):%Y-%m-%d %H:%M} – {clock.local(hi):%Y-%m-%d %H:%M}"
-        entries = []
-        for allocation in allocations:
-            if not used_seconds[allocation.pk]:
-                continue
-            hours = (Decimal(used_seconds[allocation.pk]) / 3600).quantize(SIX_PLACES)
+        entries, moments = [], []
+        for (allocation_id, moment), seconds in sorted(used_seconds.items()):
+            hours = (Decimal(seconds) / 3600).quantize(SIX_PLACES)
+            memo = f"Usage to {clock.local(moment):%Y-%m-%d %H:%M}"
             entries += [
                 LedgerEntry(
-                    allocation=allocation,
+                    allocation_id=allocation_id,
                     kind=LedgerEntry.Kind.RESERVE,
                     available=-hours,
                     reserved=hours,
                     memo=memo,
                 ),
                 LedgerEntry(
-                    allocation=allocation,
+                    allocation_id=allocation_id,
                     kind=LedgerEntry.Kind.CHARGE,
                     available=Decimal("0"),
                     reserved=-hours,
                     memo=memo,
                 ),
             ]
+            moments += [moment, moment]
         LedgerEntry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
+        backdate(LedgerEntry, entries, moments)
         month = clock.add_months(month, 1)

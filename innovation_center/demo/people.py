@@ -10,6 +10,7 @@ users the seed creates share one hash of `DEMO_PASSWORD` (the hasher is slow on 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import random
 import secrets
@@ -34,6 +35,7 @@ from innovation_center.accounts.models import (
 from innovation_center.accounts.names import display_name
 from innovation_center.accounts.notifications import composed, language_of
 from innovation_center.accounts.people import invitation_lifetime
+from innovation_center.compute import services as compute_services
 from innovation_center.compute.ledger import hours_text
 from innovation_center.compute.models import Allocation
 from innovation_center.core import clock
@@ -398,21 +400,8 @@ def _approved(allocation: Allocation):
 
 
 def _ending(allocation: Allocation):
-    def compose() -> tuple[str, str]:
-        return (
-            _("Your allocation ends on %(date)s") % {"date": allocation.ends_on},
-            _(
-                "Allocation #%(id)s (%(hours)s accelerator-hours) ends on %(date)s. "
-                "Request a renewal from the allocation's page if you need more time."
-            )
-            % {
-                "id": allocation.pk,
-                "hours": hours_text(allocation.hours_granted),
-                "date": allocation.ends_on,
-            },
-        )
-
-    return compose
+    # The product's own warning, so the demo's message reads exactly like a real one.
+    return functools.partial(compute_services.expiry_warning, allocation)
 
 
 def _allocation_messages(company: Company, readers: list[tuple[object, bool]]) -> list[Message]:
@@ -532,10 +521,12 @@ def seed_notifications(
         messages.append(
             joined("coordinator", newest("coordinator"), university.organisation, read=False)
         )
-    _notifications_create(messages, now=now)
+    notifications_create(messages, now=now)
 
 
-def _notifications_create(messages: list[Message], *, now: dt.datetime) -> None:
+def notifications_create(messages: list[Message], *, now: dt.datetime) -> None:
+    """The messages as notifications, dated when they were sent; one already there (in any
+    language) is not written again."""
     recipients = list({message.user.pk: message.user for message in messages}.values())
     profiles = {p.user_id: p for p in Profile.objects.filter(user__in=recipients)}
     existing = set(

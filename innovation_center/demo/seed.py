@@ -28,7 +28,7 @@ from innovation_center.accounts.models import Membership, Organisation
 from innovation_center.compute.models import Lease
 from innovation_center.compute.services import allocations_advance
 from innovation_center.core import clock
-from innovation_center.demo import companies, compute, network, people, portal, talent
+from innovation_center.demo import companies, compute, demand, network, people, portal, talent
 from innovation_center.demo.common import SEED
 from innovation_center.demo.data.people import CENTER_NAME, DEMO_PASSWORD, DEMO_USERS
 from innovation_center.demo.data.talent import COORDINATOR_UNIVERSITY
@@ -75,7 +75,11 @@ def demo_seed(*, now: dt.datetime | None = None) -> DemoSeedResult:
     run; no allocation's ledger goes below zero; the demo logins of `DEMO_USERS` exist
     with `DEMO_PASSWORD`; every company has 2–5 people, at least one of them an owner, and
     one invitation pending at `now` (an expired one is replaced); the demo logins have
-    profiles and a few notifications that lead to real pages, the latest unread.
+    profiles and a few notifications that lead to real pages, the latest unread. Every pool
+    has its stored row; the home pool, the pools short of a device and those the any-site
+    grants share are over-committed in the coming weeks, the others are not; two grants of
+    the home pool are idle, one noticed longer ago than the grace period and one due its
+    notice; a company of each pool has the demo model for the background demand (`demand`).
     """
     now = now or clock.now()
     today = clock.today(at=now)
@@ -123,6 +127,10 @@ def demo_seed(*, now: dt.datetime | None = None) -> DemoSeedResult:
         reviewer=users["reviewer"],
         contacts=contacts,
     )
+    compute.seed_capacity_pools(admin=users["admin"])
+    compute.seed_idle_allocations(
+        incubating, now=now, reviewer=users["reviewer"], contacts=contacts
+    )
     # Runs on a later day continue the story up to now; the first run of a day writes usage
     # up to its last full hour, later runs that day find nothing to do.
     start_of_today = dt.datetime.combine(today, dt.time(), tzinfo=clock.center_timezone())
@@ -151,6 +159,7 @@ def demo_seed(*, now: dt.datetime | None = None) -> DemoSeedResult:
         now=now,
     )
     portal.seed_portal(company=owner_company, owner=users["owner"])
+    demand.seed_demand(incubating, owner_company=owner_company, rival_company=rival_company)
 
     after = demo_row_counts()
     created = {

@@ -14,3 +14,5 @@ REJECTION_REASONS = [
     "申请的卡时与项目阶段不符：场景分析尚未完成，请先提交方案设计后再申请。",
     "申请材料缺少数据来源说明，无法确认数据合规，请补充后重新提交。",
 ]
+# Approved new requests (not a phase of the usage story) end in this; the idle grants use it.
+NEW_REQUEST_SUFFIX = "（新增申请）"

@@ -98,3 +98,7 @@ DEVICE_POOLS = [
 # How many of the companies with allocations use each pool (same order): 40 in all.
 COMPANIES_PER_POOL = [14, 5, 5, 6, 5, 5]
 DRAINING_DEVICE = ("NJ-A910-008", "风扇告警，已排空待更换")
+# Pools the center books beyond their devices (the capacity page's over-subscription factor):
+# the T4s run small inference grants that are rarely spent to the last hour. "None" is the
+# type's "any site" pool, the same devices seen from a request that names no site.
+POOL_OVERSUBSCRIPTION = {("sim-t4", "chengdu"): "1.20", ("sim-t4", None): "1.20"}
