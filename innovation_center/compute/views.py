@@ -53,6 +53,7 @@ from innovation_center.compute.models import (
     Lease,
     LedgerEntry,
 )
+from innovation_center.core import clock
 from innovation_center.core.errors import ApplicationError
 from innovation_center.core.forms import apply_service_errors, query_without
 from innovation_center.core.htmx import page_or_fragment
@@ -362,11 +363,25 @@ def _allocation_context(request: HttpRequest, allocation: Allocation, change_for
         "is_owner": is_owner,
         "change_form": change_form if is_owner else None,
         "burn": forecast.burndown(allocation=allocation),
+        "pool": _pool_for_rest_of(allocation),
         "can_manage": can_review_compute(request.user) and allocation.status in allocations.LIVE,
         "adjust_form": AllocationAdjustForm(),
         "lend_from": allocations.lend_allowed_from(allocation),
         "lent_hours": allocations.lent_hours(allocation),
     }
+
+
+def _pool_for_rest_of(allocation: Allocation):
+    """The allocation's pool over what is left of its period (None once it has ended)."""
+    start = max(allocation.starts_on, clock.today())
+    if allocation.ends_on <= start:
+        return None
+    return capacity.pool_totals(
+        type_id=allocation.accelerator_type_id,
+        site_id=allocation.site_id,
+        starts_on=start,
+        ends_on=allocation.ends_on,
+    )
 
 
 @login_required

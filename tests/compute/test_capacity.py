@@ -258,6 +258,7 @@ def test_staff_act_on_an_allocation_from_its_page(client, company, reviewer, own
     client.force_login(reviewer)
     page = client.get(reverse("compute:allocation_detail", args=[grant.pk])).content.decode()
     assert "Manage this allocation" in page and "Burn-down" in page
+    assert 'id="pool-capacity"' in page and "this grant included" in page
     client.post(reverse("compute:allocation_action", args=[grant.pk, "suspend"]), {"reason": ""})
     grant.refresh_from_db()
     assert grant.status == "active"  # no reason, no suspension
