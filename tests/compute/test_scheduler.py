@@ -24,7 +24,14 @@ def devices(count, **fields):
 
 
 def placed_jobs(placements):
-    return [p.workload_id for p in placements]
+    """The jobs of the placed workloads, in placement order (their ids differ: other tests
+    create workloads without jobs, and a database's sequences are not rolled back)."""
+    by_workload = dict(
+        EvaluationJob.objects.filter(
+            workload_id__in=[p.workload_id for p in placements]
+        ).values_list("workload_id", "pk")
+    )
+    return [by_workload[p.workload_id] for p in placements]
 
 
 def test_it_places_higher_priority_first():
@@ -129,7 +136,7 @@ def test_it_sends_a_not_yet_started_job_back_to_the_queue_when_its_device_fails(
     staff = factories.center_staff(role=Membership.Role.CENTER_OPERATOR)
     requeued = services.accelerator_set_health(accelerator=device, health="failed", actor=staff)
     job.refresh_from_db()
-    assert requeued == [job.pk] and job.status == EvaluationJob.Status.QUEUED
+    assert requeued == [job.workload_id] and job.status == EvaluationJob.Status.QUEUED
     assert not Lease.objects.filter(ended_at__isnull=True).exists()
     services.accelerator_set_health(accelerator=device, health="healthy", actor=staff)
     assert placed_jobs(schedule_round()) == [job.pk]

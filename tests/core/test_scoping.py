@@ -27,7 +27,7 @@ from innovation_center.accounts.models import (
     Organisation,
     Profile,
 )
-from innovation_center.compute.models import AllocationRequest, DeviceOutage, Lease
+from innovation_center.compute.models import AllocationRequest, CapacityPool, DeviceOutage, Lease
 from innovation_center.core.checks import OUR_APPS
 from innovation_center.ecosystem.models import Engagement, Solution, StageMove
 from innovation_center.evaluation.models import JobResult, JobShard
@@ -217,6 +217,7 @@ def world(db):
     # Catalogues and shared rows.
     world.add(factories.site(), EVERYONE)
     world.add(factories.accelerator_type(), EVERYONE)
+    world.add(CapacityPool.objects.create(accelerator_type=factories.accelerator_type()), EVERYONE)
     world.add(factories.builtin_dataset(), EVERYONE)
     world.add(factories.program(Program.Kind.COURSE), EVERYONE)
     world.center = center
