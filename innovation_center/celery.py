@@ -35,15 +35,26 @@ def beat_schedule(*, demo_demand: bool = False) -> dict[str, dict]:
             "schedule": 30.0,
             "options": {"expires": 25},
         },
+        "idempotency-keys-prune": {
+            "task": "innovation_center.accounts.tasks.idempotency_keys_prune",
+            "schedule": crontab(hour="4", minute="27"),
+            "options": {"expires": 3600},
+        },
+        "media-orphans-sweep": {
+            "task": "innovation_center.evaluation.tasks.media_orphans_sweep",
+            "schedule": crontab(hour="4", minute="37"),
+            "options": {"expires": 3600},
+        },
         "login-sessions-prune": {
             "task": "innovation_center.accounts.tasks.login_sessions_prune",
             "schedule": crontab(hour="4", minute="17"),
             "options": {"expires": 3600},
         },
+        # Cheap (two indexed queries): a job whose worker died is picked up within seconds.
         "jobs-sweep": {
             "task": "innovation_center.evaluation.tasks.jobs_sweep",
-            "schedule": 60.0,
-            "options": {"expires": 55},
+            "schedule": 10.0,
+            "options": {"expires": 9},
         },
     }
     if demo_demand:

@@ -2,14 +2,44 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from rest_framework import permissions, status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import exceptions, permissions, status
 from rest_framework.response import Response
 
 from innovation_center.accounts.access import is_center_staff, scoped_queryset
+from innovation_center.accounts.models import IdempotencyKey
 from innovation_center.core.api import ApiPagination
+from innovation_center.core.errors import ApplicationError
+
+
+class IdempotencyKeyReused(exceptions.APIException):
+    status_code = 422
+    default_code = "idempotency_key_reused"
+    default_detail = gettext_lazy(
+        "This Idempotency-Key was already used for a different request. Send a new key with "
+        "a new request; repeat the first request unchanged to get its answer again."
+    )
+
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    description=(
+        "Any unique string up to 200 characters (a UUID). A retry with the same key and the "
+        "same body gets the first answer again (header `Idempotent-Replayed: true`) instead of "
+        "creating a second one; the same key with another body is refused (422). Kept 24 h."
+    ),
+)
 
 # Permissions ---------------------------------------------------------------------------------
 
@@ -79,6 +109,47 @@ class ScopedViewSetMixin:
             fresh, context=self.get_serializer_context()
         )
         return Response(serializer.data, status=status_code)
+
+    def created_once(self, create: Callable[[], object]) -> Response:
+        """201 with the row `create()` made, made once per `Idempotency-Key` header.
+
+        The key is taken (a unique row) before the work and stored with the answer in the
+        same transaction: a concurrent retry waits for the first, then replays its answer; a
+        failed first attempt leaves no key, so the retry does the work. The answer is read
+        inside the transaction, so a connection lost after the commit cannot fail it.
+        """
+        key = self.request.headers.get("Idempotency-Key", "").strip()
+        if len(key) > 200 or not key.isprintable():
+            raise ApplicationError(
+                _("The Idempotency-Key header must be at most 200 printable characters."),
+                code="idempotency_key_invalid",
+            )
+        with transaction.atomic():
+            record = self._idempotency_claim(key) if key else None
+            if record is not None and record.status_code:
+                replay = Response(record.body, status=record.status_code)
+                replay["Idempotent-Replayed"] = "true"
+                return replay
+            response = self.write_response(create(), status_code=status.HTTP_201_CREATED)
+            if record is not None:
+                record.status_code, record.body = response.status_code, response.data
+                record.save(update_fields=["status_code", "body"])
+        return response
+
+    def _idempotency_claim(self, key: str) -> IdempotencyKey:
+        body = json.dumps(self.request.data, sort_keys=True, cls=DjangoJSONEncoder, default=str)
+        fingerprint = hashlib.sha256(
+            f"{self.request.method} {self.request.path}\n{body}".encode()
+        ).hexdigest()
+        user = self.request.user
+        try:
+            with transaction.atomic():
+                return IdempotencyKey.objects.create(user=user, key=key, fingerprint=fingerprint)
+        except IntegrityError:
+            record = IdempotencyKey.objects.get(user=user, key=key)
+        if record.fingerprint != fingerprint:
+            raise IdempotencyKeyReused()
+        return record
 
     def validated_input(self, serializer_class=None, *, instance=None, partial=False) -> dict:
         """The request body checked by `serializer_class` (default: the action's serializer);

@@ -4,6 +4,7 @@ import secrets
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -348,3 +349,34 @@ class LoginSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class IdempotencyKey(models.Model):
+    """A client's `Idempotency-Key` on a create call, with the answer it got: a retry of the
+    same request (a lost response, a dropped connection) gets that answer again instead of
+    creating a second job or request. Kept for IDEMPOTENCY_KEY_HOURS."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    key = models.CharField(_("key"), max_length=200)
+    # SHA-256 of the method, the path and the body: the same key on another request is refused.
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("status"), default=0)
+    body = models.JSONField(_("response"), encoder=DjangoJSONEncoder, default=dict)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    scope = Scope(user="user")
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

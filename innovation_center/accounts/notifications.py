@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import translation
 
 from innovation_center.accounts.models import Membership, Notification, Profile
+from innovation_center.core.dispatch import dispatch_on_commit
 
 Compose = Callable[[], tuple[str, str]]
 
@@ -56,8 +56,9 @@ def send_emails(messages: list[tuple[str, str, str]]) -> None:
     # Imported here: the task module imports the people services, which import this one.
     from innovation_center.accounts.tasks import emails_send
 
-    payload = [list(message) for message in messages]
-    transaction.on_commit(lambda: emails_send.delay(payload))
+    # The in-app notification is stored either way; a broker that is down loses only the
+    # e-mail, never the request (core.dispatch).
+    dispatch_on_commit(emails_send, [list(message) for message in messages])
 
 
 def notify_users(

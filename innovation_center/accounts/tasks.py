@@ -1,3 +1,4 @@
+import datetime as dt
 import smtplib
 
 from celery import shared_task
@@ -5,6 +6,8 @@ from django.conf import settings
 from django.core.mail import get_connection, send_mass_mail
 
 from innovation_center.accounts import people
+from innovation_center.accounts.models import IdempotencyKey
+from innovation_center.core import clock
 
 
 # A mail server that is down for a while delays the e-mails; it loses none of them.
@@ -25,3 +28,10 @@ def emails_send(messages: list[list]) -> int:
 @shared_task
 def login_sessions_prune() -> int:
     return people.login_sessions_prune()
+
+
+@shared_task
+def idempotency_keys_prune() -> int:
+    """Forget the Idempotency-Key answers older than a day (a retry comes within minutes)."""
+    cutoff = clock.now() - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
+    return IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()[0]

@@ -2,7 +2,7 @@
 allocations with their balances, the ledger, and utilization figures."""
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,7 +13,11 @@ from innovation_center.accounts.access import (
     is_company_owner,
     is_owner_of_any_company,
 )
-from innovation_center.accounts.api_access import CenterStaffPermission, ScopedViewSetMixin
+from innovation_center.accounts.api_access import (
+    IDEMPOTENCY_HEADER,
+    CenterStaffPermission,
+    ScopedViewSetMixin,
+)
 from innovation_center.compute import allocations, capacity, selectors, services
 from innovation_center.compute.filters import (
     AcceleratorFilter,
@@ -167,11 +171,13 @@ class AllocationRequestViewSet(
         request=AllocationRequestCreateSerializer,
         responses={201: AllocationRequestSerializer},
         examples=[REQUEST_EXAMPLE],
+        parameters=[IDEMPOTENCY_HEADER],
     )
     def create(self, request):
         data = self.validated_input(AllocationRequestCreateSerializer)
-        created = services.allocation_request_create(actor=request.user, **data)
-        return self.write_response(created, status_code=status.HTTP_201_CREATED)
+        return self.created_once(
+            lambda: services.allocation_request_create(actor=request.user, **data)
+        )
 
     @extend_schema(request=None, responses=AllocationRequestSerializer)
     @action(detail=True, methods=["post"])

@@ -276,12 +276,17 @@ def _pick(candidates: list[int], count: int, free_left) -> list[int]:
 def schedule_round(*, now: dt.datetime | None = None) -> list[Placement]:
     """Bind what can run now; returns the placements made (leases created, workloads
     scheduled, `workloads_placed` sent inside the same transaction)."""
+    frozen = now
     now = now or clock.now()
     with transaction.atomic():
         jobs = queued_workloads(now=now, lock=True)
         if not jobs:
             return []
         free = _free_devices(lock=True)
+        # Leases start on a clock read after the devices were seen free, so a lease never
+        # starts before the previous one on its device ended (that one's end was read
+        # under its job's lock, before it committed).
+        now = frozen or clock.now()
         active = dict(
             Lease.objects.filter(
                 ended_at__isnull=True, allocation_id__in={j.allocation_id for j in jobs}

@@ -1,6 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from innovation_center.core.errors import ApplicationError
 from innovation_center.evaluation.models import Dataset, EvaluationJob, JobResult, ModelArtifact
+from innovation_center.evaluation.services import job_cancel
 
 
 @admin.register(ModelArtifact)
@@ -36,7 +40,27 @@ class EvaluationJobAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["company__legal_name", "model__name"]
     list_select_related = ["company", "model", "dataset"]
-    raw_id_fields = ["allocation", "model", "dataset"]
+    actions = ["cancel"]
+
+    # A job moves only through the services (its hours, devices and shards move with it);
+    # the admin shows it and can cancel it.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Cancel (refunds what did not run)"), permissions=["view"])
+    def cancel(self, request, queryset):
+        for job in queryset:
+            try:
+                job_cancel(job=job, actor=request.user)
+            except ApplicationError as error:
+                self.message_user(request, f"#{job.pk}: {error.message}", level=messages.WARNING)
+        self.message_user(request, gettext("Cancel requested for the selected jobs."))
 
 
 @admin.register(JobResult)

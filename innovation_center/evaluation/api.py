@@ -12,7 +12,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from innovation_center.accounts.access import is_member_of
-from innovation_center.accounts.api_access import ScopedViewSetMixin
+from innovation_center.accounts.api_access import IDEMPOTENCY_HEADER, ScopedViewSetMixin
 from innovation_center.core.api import serializer_for
 from innovation_center.evaluation import selectors, services
 from innovation_center.evaluation.filters import (
@@ -169,7 +169,8 @@ class JobViewSet(
                 "dry_run",
                 OpenApiTypes.BOOL,
                 description="Only check and estimate (200 with the estimate); submit nothing.",
-            )
+            ),
+            IDEMPOTENCY_HEADER,
         ],
         responses={201: JobSerializer, 200: EstimateSerializer},
         examples=[SUBMIT_EXAMPLE],
@@ -180,8 +181,9 @@ class JobViewSet(
         if str(request.query_params.get("dry_run", "")).lower() in TRUE_VALUES:
             return self._estimate_response(data)
         fields = _job_fields(data)
-        job = services.job_submit(actor=request.user, priority=data["priority"], **fields)
-        return self.write_response(job, status_code=status.HTTP_201_CREATED)
+        return self.created_once(
+            lambda: services.job_submit(actor=request.user, priority=data["priority"], **fields)
+        )
 
     def _estimate_response(self, data):
         estimate = services.job_estimate(**_job_fields(data))

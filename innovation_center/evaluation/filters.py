@@ -1,9 +1,10 @@
 import django_filters
 
+from innovation_center.accounts.filters import ScopedFilterSet
 from innovation_center.evaluation.models import Dataset, EvaluationJob, JobResult, ModelArtifact
 
 
-class ModelArtifactFilter(django_filters.FilterSet):
+class ModelArtifactFilter(ScopedFilterSet):
     search = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
 
     class Meta:
@@ -11,7 +12,7 @@ class ModelArtifactFilter(django_filters.FilterSet):
         fields = ["company", "format"]
 
 
-class DatasetFilter(django_filters.FilterSet):
+class DatasetFilter(ScopedFilterSet):
     search = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
 
     class Meta:
@@ -19,13 +20,13 @@ class DatasetFilter(django_filters.FilterSet):
         fields = ["company", "kind"]
 
 
-class EvaluationJobFilter(django_filters.FilterSet):
+class EvaluationJobFilter(ScopedFilterSet):
     class Meta:
         model = EvaluationJob
         fields = ["company", "status", "model", "dataset", "allocation"]
 
 
-class JobResultFilter(django_filters.FilterSet):
+class JobResultFilter(ScopedFilterSet):
     model = django_filters.NumberFilter(field_name="job__model")
     dataset = django_filters.NumberFilter(field_name="job__dataset")
 

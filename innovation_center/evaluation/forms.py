@@ -7,8 +7,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from innovation_center.evaluation.models import EvaluationJob
+from innovation_center.evaluation.services import MAX_BATCH_SIZE
 
 MAX_PRIORITY = 10
+BATCH_SIZE_TOO_LARGE = _(
+    "The batch size must be at most %(limit_value)s rows; 256 suits most models."
+)
 
 
 class CompanyChoiceMixin:
@@ -70,8 +74,10 @@ class JobSubmitForm(forms.Form):
     batch_size = forms.IntegerField(
         label=_("Batch size"),
         min_value=1,
+        max_value=MAX_BATCH_SIZE,
         initial=256,
         help_text=_("Rows per global batch, split evenly across the devices."),
+        error_messages={"max_value": BATCH_SIZE_TOO_LARGE},
     )
     priority = forms.IntegerField(
         label=_("Priority"),

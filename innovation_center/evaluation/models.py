@@ -266,6 +266,9 @@ class JobShard(models.Model):
     worker = models.CharField(_("worker"), max_length=200, blank=True)
     failed_devices = models.JSONField(_("failed devices"), default=list, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    # Beaten by the worker while the shard runs: a beat older than SHARD_STALE_SECONDS means
+    # its worker is gone, and another takes the shard over.
+    heartbeat_at = models.DateTimeField(_("last beat at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     result = models.JSONField(_("result"), null=True, blank=True)
     error_code = models.CharField(_("error code"), max_length=60, blank=True)

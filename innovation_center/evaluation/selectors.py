@@ -7,7 +7,6 @@ downloads (heat-map shading, retries, the comparison of runs of one model).
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from innovation_center.compute import scheduler
 from innovation_center.compute.models import Allocation, Lease
 from innovation_center.compute.selectors import Balance, allocation_balances, allocation_list
 from innovation_center.core import clock
+from innovation_center.core.exports import csv_writer
 from innovation_center.ecosystem.models import Company, Engagement, LifecycleStage, Solution
 from innovation_center.evaluation.models import (
     Dataset,
@@ -303,7 +303,7 @@ def result_csv(*, job: EvaluationJob) -> str:
     payload = result_payload(job=job)
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow([_("Figure"), _("Value")])
     for key in (
         "job",

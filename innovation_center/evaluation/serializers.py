@@ -6,6 +6,7 @@ from innovation_center.compute.models import Allocation
 from innovation_center.ecosystem.models import Company
 from innovation_center.evaluation.models import Dataset, EvaluationJob, JobResult, ModelArtifact
 from innovation_center.evaluation.selectors import member_companies
+from innovation_center.evaluation.services import MAX_BATCH_SIZE
 
 HOURS_OUT = {"max_digits": 16, "decimal_places": 6, "read_only": True}
 
@@ -129,7 +130,16 @@ class JobSubmitSerializer(serializers.Serializer):
         help_text=_("An active allocation of your company; the job runs for its company."),
     )
     devices = serializers.IntegerField(min_value=1, max_value=10000)
-    batch_size = serializers.IntegerField(min_value=1, max_value=1_000_000, default=256)
+    batch_size = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_BATCH_SIZE,
+        default=256,
+        error_messages={
+            "max_value": _(
+                "The batch size must be at most {max_value} rows; 256 suits most models."
+            )
+        },
+    )
     priority = serializers.IntegerField(
         min_value=-10,
         max_value=10,

@@ -38,6 +38,7 @@ from innovation_center.kernel.results import (
     evaluate_shard,
 )
 from innovation_center.kernel.roofline import (
+    MAX_BATCH_SIZE,
     PRESETS,
     AcceleratorSpec,
     estimate_device_seconds,
@@ -53,6 +54,7 @@ __all__ = [
     "BUILTINS",
     "DEFAULT_MAX_BYTES",
     "IMPLEMENTATION",
+    "MAX_BATCH_SIZE",
     "MESSAGES",
     "PRESETS",
     "AcceleratorSpec",

@@ -78,6 +78,15 @@ MESSAGES: dict[str, str] = {
         "scores. Fix the 'classes' list."
     ),
     "model_duplicate_classes": _("The model's class labels are not unique: {label!r} repeats."),
+    "model_bad_class_label": _(
+        "Class label {position} of the model is {label}; a class label must be a whole number, "
+        "a finite number or text. Fix the 'classes' list."
+    ),
+    "archive_entry_too_large": _(
+        "The archive entry '{name}' declares an array of shape {shape} ({size_mib:.1f} MiB) but "
+        "holds {stored_mib:.1f} MiB of data (the limit is {limit_mib:.1f} MiB). Save the arrays "
+        "again with numpy.savez."
+    ),
     "onnx_unsupported_operator": _(
         "The ONNX model uses operator {op_type} (node '{node}'), which is not supported. "
         "Supported: {supported}."
@@ -88,6 +97,13 @@ MESSAGES: dict[str, str] = {
     "onnx_external_data": _(
         "The ONNX model keeps tensor '{name}' in an external file; upload a self-contained "
         "model (save with save_as_external_data=False)."
+    ),
+    "onnx_bad_tensor": _(
+        "The ONNX tensor '{name}' is malformed: {reason}. Export the model again."
+    ),
+    "onnx_bad_attribute": _(
+        "Attribute '{attribute}' of the ONNX node '{node}' is not valid: {reason}. "
+        "Export the model again."
     ),
     # Data sets.
     "dataset_unknown_builtin": _(
@@ -137,6 +153,10 @@ MESSAGES: dict[str, str] = {
     ),
     "no_devices": _("No devices were given. Request at least one accelerator."),
     "bad_argument": _("Invalid argument {name}: {reason}."),
+    "batch_size_too_large": _(
+        "A batch size of {batch_size} rows is more than the simulator accepts ({limit}). "
+        "Use a smaller batch size."
+    ),
     "kernel_not_built": _(
         "The compiled kernel is not built but IC_KERNEL=compiled was requested. Run "
         "'.venv/bin/python setup.py build_ext --inplace' or unset IC_KERNEL. ({reason})"

@@ -6,6 +6,7 @@ it arrived; nothing here reads files.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -213,7 +214,7 @@ def build_model(
         )
     if classes is None:
         classes = list(range(expected))
-    classes = [normalise_label(c) for c in classes]
+    classes = _checked_labels(classes)
     if len(classes) != expected:
         raise ModelFormatError("model_classes_mismatch", classes=len(classes), outputs=expected)
     seen: set[Any] = set()
@@ -229,3 +230,26 @@ def build_model(
         source_dtype=source_dtype,
         metadata=dict(metadata or {}),
     )
+
+
+def _checked_labels(classes) -> list[Any]:
+    """Class labels in their normal form; anything but a number or text is refused.
+
+    Labels come from the uploaded file (a manifest, ONNX metadata or attributes), so a list, an
+    object, NaN or bytes that are not UTF-8 must be a refusal, not a crash further on.
+    """
+    if not isinstance(classes, (list, tuple)):
+        raise ModelFormatError("model_bad_class_label", position=0, label=repr(classes)[:40])
+    checked = []
+    for position, value in enumerate(classes):
+        try:
+            label = normalise_label(value)
+        except UnicodeDecodeError:
+            label = None
+        valid = isinstance(label, (int, str)) or (isinstance(label, float) and math.isfinite(label))
+        if not valid:
+            shown = repr(value)
+            shown = shown if len(shown) <= 40 else shown[:39] + "…"
+            raise ModelFormatError("model_bad_class_label", position=position, label=shown)
+        checked.append(label)
+    return checked

@@ -12,7 +12,6 @@ combined with a ring all-reduce of the confusion matrix and two scalars (int64/f
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -22,6 +21,9 @@ from innovation_center.kernel.errors import KernelError, OutOfDeviceMemory
 from innovation_center.kernel.model import ModelSpec
 
 GIB = 1024**3
+# The largest global batch the simulator takes: a job row stores it as a 32-bit integer, and
+# no device holds a micro-batch anywhere near it. Callers may refuse less (the portal does).
+MAX_BATCH_SIZE = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -192,7 +194,7 @@ def check_memory(
         )
     advice = (
         f"Use a batch size of at most {fits * devices} with {devices} device(s), "
-        f"or at least {math.ceil(global_batch / fits)} devices for a batch size of "
+        f"or at least {-(-global_batch // fits)} devices for a batch size of "
         f"{global_batch}."
     )
     raise OutOfDeviceMemory(
@@ -237,9 +239,15 @@ def estimate_device_seconds(
 
 
 def per_device_batch(*, batch_size: int | None, devices: int, largest: int) -> int:
-    """Each device's micro-batch: the global batch split evenly (default: the largest shard)."""
+    """Each device's micro-batch: the global batch split evenly (default: the largest shard).
+
+    Raises KernelError for a batch below 1 or above MAX_BATCH_SIZE.
+    """
     if batch_size is None:
         return max(1, largest)
     if batch_size < 1:
         raise KernelError("bad_argument", name="batch_size", reason="must be at least 1")
-    return max(1, math.ceil(batch_size / devices))
+    if batch_size > MAX_BATCH_SIZE:
+        raise KernelError("batch_size_too_large", batch_size=batch_size, limit=MAX_BATCH_SIZE)
+    # Integer division: a float quotient overflows for batch sizes no float can hold.
+    return max(1, -(-batch_size // devices))

@@ -20,6 +20,7 @@ from innovation_center.accounts.access import get_scoped_or_404, scoped_queryset
 from innovation_center.accounts.models import (
     ApiToken,
     AuditEvent,
+    IdempotencyKey,
     Invitation,
     LoginSession,
     Membership,
@@ -76,6 +77,10 @@ def build_tenant_company(world, key, center_staff):
     )
     world.add(
         Notification.objects.create(user=owner, kind="people", subject="Hello"),
+        f"user:owner_{key}",
+    )
+    world.add(
+        IdempotencyKey.objects.create(user=owner, key=f"retry-{key}", fingerprint="0" * 64),
         f"user:owner_{key}",
     )
     # Invitations are for the people who manage the organisation's people, not every member.

@@ -8,6 +8,7 @@ settles the ledger once. The job and its workload move together, workload row lo
 """
 
 from innovation_center.evaluation.services.submission import (
+    MAX_BATCH_SIZE,
     MAX_PRIORITY,
     RESERVE_MARGIN,
     Estimate,
@@ -18,15 +19,22 @@ from innovation_center.evaluation.services.submission import (
     jobs_mark_scheduled,
     jobs_of_workloads,
 )
-from innovation_center.evaluation.services.uploads import dataset_upload, model_upload
+from innovation_center.evaluation.services.uploads import (
+    dataset_upload,
+    media_orphans_sweep,
+    model_upload,
+)
 from innovation_center.evaluation.services.worker import (
     job_finish,
     job_start,
+    jobs_end_unrunnable,
     jobs_stale,
     shard_execute,
+    worker_name,
 )
 
 __all__ = [
+    "MAX_BATCH_SIZE",
     "MAX_PRIORITY",
     "RESERVE_MARGIN",
     "Estimate",
@@ -39,7 +47,10 @@ __all__ = [
     "jobs_mark_requeued",
     "jobs_mark_scheduled",
     "jobs_of_workloads",
+    "jobs_end_unrunnable",
     "jobs_stale",
+    "media_orphans_sweep",
     "model_upload",
     "shard_execute",
+    "worker_name",
 ]

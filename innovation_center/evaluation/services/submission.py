@@ -16,6 +16,7 @@ from innovation_center.compute import allocations, ledger, workloads
 from innovation_center.compute.models import Accelerator, Allocation, Workload
 from innovation_center.compute.selectors import allocation_balance
 from innovation_center.core import clock
+from innovation_center.core.dispatch import dispatch_on_commit
 from innovation_center.core.errors import ApplicationError
 from innovation_center.evaluation import runtime
 from innovation_center.evaluation.models import (
@@ -28,6 +29,9 @@ from innovation_center.evaluation.services.uploads import kernel_failure
 # The reserve covers the estimate plus a margin for retries on slower devices.
 RESERVE_MARGIN = Decimal("1.10")
 MAX_PRIORITY = 10
+# Rows per global batch a job may ask for: beyond any device's memory for a useful model, and
+# well inside what the kernel (kernel.MAX_BATCH_SIZE) and a job row can hold.
+MAX_BATCH_SIZE = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -108,9 +112,11 @@ def job_estimate(
         raise ApplicationError(
             message, code="not_enough_devices", field_errors={"devices": [message]}
         )
-    if batch_size < 1:
-        message = _("The batch size must be at least 1.")
-        raise ApplicationError(message, field_errors={"batch_size": [message]})
+    if not 1 <= batch_size <= MAX_BATCH_SIZE:
+        message = _(
+            "The batch size must be from 1 to %(max)d rows, not %(got)d; 256 suits most models."
+        ) % {"max": MAX_BATCH_SIZE, "got": batch_size}
+        raise ApplicationError(message, code="batch_size", field_errors={"batch_size": [message]})
     if dataset.n_features != model.input_dim:
         message = _(
             "The model takes %(model)d features but the data set has %(data)d; "
@@ -224,10 +230,12 @@ def job_submit(
 
 
 def wake_scheduler() -> None:
+    """Ask for a scheduling round once this transaction commits; never fails or waits (a
+    broker that is down only delays the round to the periodic one)."""
     # Imported here: the tasks module imports these services.
     from innovation_center.evaluation.tasks import schedule_jobs
 
-    transaction.on_commit(lambda: schedule_jobs.delay())
+    dispatch_on_commit(schedule_jobs)
 
 
 def lock_job(job_id: int) -> EvaluationJob | None:
@@ -251,20 +259,24 @@ def lock_job(job_id: int) -> EvaluationJob | None:
 def job_cancel(*, job: EvaluationJob, actor) -> EvaluationJob:
     """Cancel: a queued or not yet started job ends now with its whole reserve refunded; a
     running one stops at the next shard boundary and is charged for the shards it ran."""
-    now = clock.now()
     job = lock_job(job.pk) or job
+    now = clock.now()
     if job.status in EvaluationJob.FINISHED:
         raise ApplicationError(_("This job has already finished."), code="finished")
-    for status in (EvaluationJob.Status.QUEUED, EvaluationJob.Status.SCHEDULED):
-        if EvaluationJob.objects.filter(pk=job.pk, status=status).update(
-            status=EvaluationJob.Status.CANCELLED, cancel_requested=True, finished_at=now
-        ):
-            ledger.ledger_settle(workload=job.workload, used=0)
-            workloads.workload_finish(workload_id=job.workload_id, at=now)
-            wake_scheduler()
-            break
+    # One conditional update over every status a job has not started in: whatever moved it
+    # between queued and scheduled meanwhile (a requeue after a device failure), it ends.
+    if EvaluationJob.objects.filter(
+        pk=job.pk, status__in=[EvaluationJob.Status.QUEUED, EvaluationJob.Status.SCHEDULED]
+    ).update(status=EvaluationJob.Status.CANCELLED, cancel_requested=True, finished_at=now):
+        ledger.ledger_settle(workload=job.workload, used=0)
+        workloads.workload_finish(workload_id=job.workload_id, at=now)
+        wake_scheduler()
     else:
-        EvaluationJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+        # Running: it stops at the next shard boundary. Were it requeued after this update,
+        # the sweeper ends it (jobs_end_unrunnable: a queued job with cancel requested).
+        EvaluationJob.objects.filter(pk=job.pk).exclude(status__in=EvaluationJob.FINISHED).update(
+            cancel_requested=True
+        )
     audit_record(actor=actor, instance=job, action="cancel", organisation=job.company.organisation)
     job.refresh_from_db()
     return job

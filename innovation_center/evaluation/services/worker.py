@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
+import os
+import threading
 import time
+from contextlib import contextmanager, nullcontext
 from decimal import Decimal
 
 import numpy as np
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,7 +22,7 @@ from innovation_center import kernel
 from innovation_center.accounts.models import NotificationKind
 from innovation_center.accounts.notifications import notify_users
 from innovation_center.compute import ledger, workloads
-from innovation_center.compute.models import Accelerator
+from innovation_center.compute.models import Accelerator, Allocation, DeviceOutage
 from innovation_center.core import clock
 from innovation_center.evaluation import runtime
 from innovation_center.evaluation.models import (
@@ -27,6 +31,8 @@ from innovation_center.evaluation.models import (
     JobShard,
 )
 from innovation_center.evaluation.services.submission import lock_job, wake_scheduler
+
+logger = logging.getLogger(__name__)
 
 
 def job_start(*, job_id: int) -> list[int] | None:
@@ -67,24 +73,85 @@ def job_start(*, job_id: int) -> list[int] | None:
                 ]
             )
             EvaluationJob.objects.filter(pk=job.pk).update(shards_total=job.shards.count())
-        stale = now - dt.timedelta(seconds=settings.JOB_STALE_SECONDS)
         # A shard whose worker went quiet (killed mid-shard) runs again.
-        JobShard.objects.filter(
-            job=job, status=JobShard.Status.RUNNING, started_at__lt=stale
+        JobShard.objects.filter(job=job, status=JobShard.Status.RUNNING).filter(
+            _beat_stale(now)
         ).update(status=JobShard.Status.PENDING)
         return list(
             job.shards.filter(status=JobShard.Status.PENDING).values_list("index", flat=True)
         )
 
 
+def _beat_stale(now: dt.datetime) -> Q:
+    """Running shards whose worker has not beaten for SHARD_STALE_SECONDS: it is gone."""
+    stale = now - dt.timedelta(seconds=settings.SHARD_STALE_SECONDS)
+    return Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, started_at__lt=stale)
+
+
+def worker_name(hostname: str) -> str:
+    """Who runs a shard: the Celery worker and its process (the pool's children share the
+    hostname; a retry in the same process may take its own claim back)."""
+    return f"{hostname}/{os.getpid()}"[:200]
+
+
 def _claim_shard(shard: JobShard, now: dt.datetime, worker: str) -> bool:
-    stale = now - dt.timedelta(seconds=settings.JOB_STALE_SECONDS)
-    claimed = JobShard.objects.filter(pk=shard.pk, status=JobShard.Status.PENDING).update(
-        status=JobShard.Status.RUNNING, attempts=F("attempts") + 1, started_at=now, worker=worker
-    ) or JobShard.objects.filter(
-        pk=shard.pk, status=JobShard.Status.RUNNING, started_at__lt=stale
-    ).update(attempts=F("attempts") + 1, started_at=now, worker=worker)
-    return bool(claimed)
+    """Take a pending shard, or a running one whose worker is gone or is this process."""
+    claim = {
+        "attempts": F("attempts") + 1,
+        "started_at": now,
+        "heartbeat_at": now,
+        "worker": worker,
+    }
+    running = JobShard.objects.filter(pk=shard.pk, status=JobShard.Status.RUNNING)
+    return bool(
+        JobShard.objects.filter(pk=shard.pk, status=JobShard.Status.PENDING).update(
+            status=JobShard.Status.RUNNING, **claim
+        )
+        or running.filter(_beat_stale(now) | Q(worker=worker)).update(**claim)
+    )
+
+
+@contextmanager
+def _beating(*, shard_id: int, job_id: int, worker: str):
+    """Beat the shard's and the job's heartbeat every SHARD_HEARTBEAT_SECONDS while the
+    block runs, from a thread with its own database connection."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(settings.SHARD_HEARTBEAT_SECONDS):
+                now = clock.now()
+                JobShard.objects.filter(
+                    pk=shard_id, status=JobShard.Status.RUNNING, worker=worker
+                ).update(heartbeat_at=now)
+                EvaluationJob.objects.filter(pk=job_id, status=EvaluationJob.Status.RUNNING).update(
+                    heartbeat_at=now
+                )
+        except DatabaseError as error:  # a missed beat only makes a takeover come sooner
+            logger.warning("heartbeat of shard %s stopped: %s", shard_id, error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"shard-{shard_id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+def _failed_during(device: Accelerator, since: dt.datetime) -> bool:
+    """Did the device fail at any moment since `since` (even if it is back in service)?"""
+    return (
+        DeviceOutage.objects.filter(
+            accelerator_id=device.pk,
+            health=Accelerator.Health.FAILED,
+            started_at__lte=clock.now(),
+        )
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=since))
+        .exists()
+    )
 
 
 def _shard_devices(job: EvaluationJob, shard: JobShard) -> list[Accelerator]:
@@ -100,12 +167,67 @@ def _shard_devices(job: EvaluationJob, shard: JobShard) -> list[Accelerator]:
     return [d for d in leased if d.name not in shard.failed_devices]
 
 
-def shard_execute(*, job_id: int, index: int, worker: str = "") -> str:
+def _run_on_devices(
+    job: EvaluationJob, shard: JobShard, failed: list[str], since: dt.datetime
+) -> kernel.ShardResult:
+    """Run the shard on its device, else on the job's next one; appends to `failed` each
+    device that failed before or while it ran.
+
+    The rule for a device that fails while its shard runs (one place): the figures it gave
+    are not trusted, the shard is redone on another of the job's devices, and the device is
+    listed among the shard's failed devices. No device left: DeviceFailed.
+    """
+    model = runtime.load_model_artifact(job.model)
+    data = runtime.load_dataset_row(job.dataset)
+    X = data.X[shard.row_start : shard.row_stop]
+    y = data.y[shard.row_start : shard.row_stop]
+    per_device_batch = max(1, math.ceil(job.batch_size / max(job.devices_requested, 1)))
+    devices = _shard_devices(job, shard)
+    if shard.accelerator_id not in {d.pk for d in devices}:
+        # Its own device failed (and lost its lease) before the shard could start on it.
+        own = Accelerator.objects.filter(pk=shard.accelerator_id).first()
+        if own and own.health == Accelerator.Health.FAILED and own.name not in failed:
+            failed.append(own.name)
+    for device in devices:
+        started = time.monotonic()
+        handle = kernel.DeviceHandle(
+            device_id=device.name,
+            spec=runtime.device_spec(device.accelerator_type),
+            failed=device.health == Accelerator.Health.FAILED,
+        )
+        try:
+            result = kernel.evaluate_shard(
+                model=model,
+                X=X,
+                y=y,
+                device=handle,
+                batch_size=per_device_batch,
+                shard_index=shard.index,
+            )
+        except kernel.DeviceFailed:
+            failed.append(device.name)
+            continue
+        # Demos and drills can make a shard last a while, to watch progress and failures.
+        remaining = settings.SHARD_MIN_SECONDS - (time.monotonic() - started)
+        if remaining > 0:
+            time.sleep(remaining)
+        if _failed_during(device, since):
+            failed.append(device.name)
+            continue
+        result.failed_attempts = [f for f in failed if f != device.name]
+        return result
+    raise kernel.DeviceFailed(
+        "no_healthy_device", shard=shard.index, failed=", ".join(failed) or "-"
+    )
+
+
+def shard_execute(*, job_id: int, index: int, worker: str = "", heartbeat: bool = False) -> str:
     """Run one shard through the kernel on its device; retry on another device if it failed.
 
-    Returns what happened: done, skipped, cancelled or failed.
+    Returns what happened: done, skipped, cancelled, failed, or busy (another live worker
+    holds it: the caller may try again once that worker's beat could have gone stale).
+    `heartbeat` beats while it runs (real workers; eager runs in tests have no one to tell).
     """
-    now = clock.now()
     shard = JobShard.objects.select_related("job__model", "job__dataset").get(
         job_id=job_id, index=index
     )
@@ -120,48 +242,17 @@ def shard_execute(*, job_id: int, index: int, worker: str = "") -> str:
     ):
         JobShard.objects.filter(
             pk=shard.pk, status__in=[JobShard.Status.PENDING, JobShard.Status.RUNNING]
-        ).update(status=JobShard.Status.CANCELLED, finished_at=now)
+        ).update(status=JobShard.Status.CANCELLED, finished_at=clock.now())
         _finish_when_complete(job_id)
         return "cancelled"
-    if not _claim_shard(shard, now, worker):
-        return "skipped"
+    since = clock.now()
+    if not _claim_shard(shard, since, worker):
+        return "busy" if shard.status == JobShard.Status.RUNNING else "skipped"
     failed = list(shard.failed_devices)
-    started = time.monotonic()
+    beating = _beating(shard_id=shard.pk, job_id=job_id, worker=worker) if heartbeat else None
     try:
-        model = runtime.load_model_artifact(job.model)
-        data = runtime.load_dataset_row(job.dataset)
-        X = data.X[shard.row_start : shard.row_stop]
-        y = data.y[shard.row_start : shard.row_stop]
-        per_device_batch = max(1, math.ceil(job.batch_size / max(job.devices_requested, 1)))
-        result = None
-        for device in _shard_devices(job, shard):
-            handle = kernel.DeviceHandle(
-                device_id=device.name,
-                spec=runtime.device_spec(device.accelerator_type),
-                failed=device.health == Accelerator.Health.FAILED,
-            )
-            try:
-                result = kernel.evaluate_shard(
-                    model=model,
-                    X=X,
-                    y=y,
-                    device=handle,
-                    batch_size=per_device_batch,
-                    shard_index=index,
-                )
-            except kernel.DeviceFailed:
-                failed.append(device.name)
-                continue
-            result.failed_attempts = [f for f in failed if f != device.name]
-            break
-        # Demos and drills can make a shard last a while, to watch progress and failures.
-        remaining = settings.SHARD_MIN_SECONDS - (time.monotonic() - started)
-        if remaining > 0:
-            time.sleep(remaining)
-        if result is None:
-            raise kernel.DeviceFailed(
-                "no_healthy_device", shard=index, failed=", ".join(failed) or "-"
-            )
+        with beating or nullcontext():
+            result = _run_on_devices(job, shard, failed, since)
     except kernel.KernelError as error:
         JobShard.objects.filter(pk=shard.pk, status=JobShard.Status.RUNNING).update(
             status=JobShard.Status.FAILED,
@@ -172,17 +263,20 @@ def shard_execute(*, job_id: int, index: int, worker: str = "") -> str:
         )
         _finish_when_complete(job_id)
         return "failed"
-    done = JobShard.objects.filter(pk=shard.pk, status=JobShard.Status.RUNNING).update(
-        status=JobShard.Status.DONE,
-        result=result.to_dict(),
-        failed_devices=failed,
-        accelerator=Accelerator.objects.filter(name=result.device_id).values("pk")[:1],
-        finished_at=clock.now(),
-    )
-    if done:
-        EvaluationJob.objects.filter(pk=job_id).update(
-            shards_done=F("shards_done") + 1, heartbeat_at=clock.now()
-        )
+    # The done mark and the job's progress commit together, so progress never lags behind.
+    with transaction.atomic():
+        now = clock.now()
+        if JobShard.objects.filter(pk=shard.pk, status=JobShard.Status.RUNNING).update(
+            status=JobShard.Status.DONE,
+            result=result.to_dict(),
+            failed_devices=failed,
+            accelerator=Accelerator.objects.filter(name=result.device_id).values("pk")[:1],
+            finished_at=now,
+            heartbeat_at=now,
+        ):
+            EvaluationJob.objects.filter(pk=job_id).update(
+                shards_done=F("shards_done") + 1, heartbeat_at=now
+            )
     _finish_when_complete(job_id)
     return "done"
 
@@ -200,11 +294,13 @@ def job_finish(*, job_id: int) -> str | None:
     Safe to call any number of times, from any worker: the first call that finds every shard
     settled does the work under a row lock; the others return the status it set.
     """
-    now = clock.now()
     with transaction.atomic():
         job = lock_job(job_id)
         if job.status in EvaluationJob.FINISHED:
             return job.status
+        # The clock is read under the lock, so the leases this ends never overlap the next
+        # ones on the same devices (the scheduler reads its clock after it saw them free).
+        now = clock.now()
         shards = list(job.shards.all())
         if any(s.status in (JobShard.Status.PENDING, JobShard.Status.RUNNING) for s in shards):
             return None
@@ -214,7 +310,11 @@ def job_finish(*, job_id: int) -> str | None:
             if s.status == JobShard.Status.DONE
         ]
         failed = [s for s in shards if s.status == JobShard.Status.FAILED]
-        fields = {"finished_at": now, "heartbeat_at": now}
+        fields = {
+            "finished_at": now,
+            "heartbeat_at": now,
+            "shards_done": sum(1 for s in shards if s.status == JobShard.Status.DONE),
+        }
         if failed:
             status = EvaluationJob.Status.FAILED
             fields.update(error_code=failed[0].error_code, error_message=failed[0].error_message)
@@ -270,6 +370,7 @@ def _notify_submitter(job: EvaluationJob, status: str, error: str) -> None:
     if job.submitted_by is None:
         return
     succeeded = status == EvaluationJob.Status.SUCCEEDED
+    cancelled = status == EvaluationJob.Status.CANCELLED
 
     def compose() -> tuple[str, str]:
         names = {"id": job.pk, "model": job.model.name, "dataset": job.dataset.name}
@@ -278,6 +379,12 @@ def _notify_submitter(job: EvaluationJob, status: str, error: str) -> None:
                 _("Job #%(id)s finished") % names,
                 _("Your evaluation of %(model)s on %(dataset)s finished; the result is ready.")
                 % names,
+            )
+        if cancelled:
+            return (
+                _("Job #%(id)s was cancelled") % names,
+                _("Your evaluation of %(model)s on %(dataset)s was cancelled: %(error)s")
+                % {**names, "error": error},
             )
         return (
             _("Job #%(id)s failed") % names,
@@ -303,3 +410,64 @@ def jobs_stale(*, now: dt.datetime | None = None) -> list[int]:
             | Q(status=EvaluationJob.Status.RUNNING, heartbeat_at__lt=stale)
         ).values_list("pk", flat=True)
     )
+
+
+def _unrunnable_reason(job: EvaluationJob, today: dt.date) -> tuple[str, str] | None:
+    """Why a queued job can never run (code, message), or None while it still may."""
+    allocation = job.allocation
+    if allocation.status == Allocation.Status.REVOKED:
+        return "allocation_revoked", _(
+            "Allocation #%(id)s was revoked before this job could start; the hours it "
+            "reserved were released and written off with the allocation."
+        ) % {"id": allocation.pk}
+    if allocation.status == Allocation.Status.EXPIRED or allocation.ends_on <= today:
+        return "allocation_expired", _(
+            "Allocation #%(id)s ended on %(date)s before this job could start; the hours it "
+            "reserved were released and written off with the allocation. Submit it again on "
+            "an active allocation."
+        ) % {"id": allocation.pk, "date": allocation.ends_on}
+    return None
+
+
+def jobs_end_unrunnable(*, now: dt.datetime | None = None) -> list[int]:
+    """End the queued jobs that can never run, each once, with its reserve refunded.
+
+    A queued job whose allocation expired or was revoked is cancelled with the reason (the
+    refund lands on a dead allocation, so the ledger writes it off); a queued job whose
+    cancel was requested (a cancel that raced a requeue) is cancelled as asked.
+    Returns the ids it ended.
+    """
+    now = now or clock.now()
+    today = clock.today(at=now)
+    candidates = EvaluationJob.objects.filter(status=EvaluationJob.Status.QUEUED).filter(
+        Q(cancel_requested=True)
+        | Q(allocation__status__in=[Allocation.Status.EXPIRED, Allocation.Status.REVOKED])
+        | Q(allocation__ends_on__lte=today)
+    )
+    ended = []
+    for job_id in candidates.values_list("pk", flat=True):
+        with transaction.atomic():
+            job = lock_job(job_id)
+            if job is None or job.status != EvaluationJob.Status.QUEUED:
+                continue
+            reason = None if job.cancel_requested else _unrunnable_reason(job, today)
+            if reason is None and not job.cancel_requested:
+                continue
+            code, message = reason or ("", "")
+            now = clock.now()
+            if not EvaluationJob.objects.filter(
+                pk=job.pk, status=EvaluationJob.Status.QUEUED
+            ).update(
+                status=EvaluationJob.Status.CANCELLED,
+                cancel_requested=True,
+                finished_at=now,
+                error_code=code,
+                error_message=message,
+            ):
+                continue
+            ledger.ledger_settle(workload=job.workload, used=0)
+            workloads.workload_finish(workload_id=job.workload_id, at=now)
+            if reason:
+                _notify_submitter(job, EvaluationJob.Status.CANCELLED, message)
+            ended.append(job.pk)
+    return ended

@@ -5,11 +5,9 @@ Read with ``allow_pickle=False``; the uncompressed size counts against the limit
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
-import zipfile
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -17,7 +15,7 @@ import numpy as np
 from innovation_center.kernel.errors import ModelFormatError
 from innovation_center.kernel.labels import json_label, normalise_label
 from innovation_center.kernel.model import ModelSpec, build_model
-from innovation_center.kernel.sources import DEFAULT_MAX_BYTES
+from innovation_center.kernel.sources import DEFAULT_MAX_BYTES, read_npz
 
 MANIFEST_FORMAT = "innovation-center-mlp"
 
@@ -28,22 +26,9 @@ def load_npz_model(*, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> ModelS
     Manifest: ``{"format": "innovation-center-mlp", "version": 1, "activations": [...],
     "classes": [...]}`` stored as a 0-d/1-d str array or a 1-d uint8 array of UTF-8 JSON.
     """
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        # The uncompressed size counts too, so a small compressed file cannot exhaust memory.
-        unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise ModelFormatError(reason=f"not a valid .npz archive: {exc}") from exc
-    if unpacked > max_bytes:
-        raise ModelFormatError(
-            "model_too_large", size_mib=unpacked / 2**20, limit_mib=max_bytes / 2**20
-        )
-    try:
-        npz = np.load(io.BytesIO(data), allow_pickle=False)
-        arrays = {name: npz[name] for name in npz.files}
-    except (ValueError, OSError, zipfile.BadZipFile) as exc:
-        # Object arrays land here: allow_pickle=False refuses them.
-        raise ModelFormatError(reason=f"an entry is not a plain numeric array: {exc}") from exc
+    arrays = read_npz(
+        data, max_bytes=max_bytes, too_large_code="model_too_large", error_type=ModelFormatError
+    )
     if "manifest" not in arrays:
         raise ModelFormatError("model_manifest_missing")
     manifest = _parse_manifest(arrays.pop("manifest"))

@@ -17,6 +17,7 @@ Each supported operator has one handler in ``OPERATORS``; a handler folds its no
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -97,6 +98,9 @@ def _reshape(step: Step, chain: Chain) -> None:
     shape = chain.constants.get(step.inputs[1]) if len(step.inputs) > 1 else None
     if shape is None or shape.ndim != 1 or shape.size != 2:
         raise _structure("only Reshape to a constant [batch, features] shape is supported", step)
+    if shape.dtype.kind not in "iu":
+        # ONNX shapes are int64; a float one may hold NaN, which has no integer value.
+        raise _structure(f"the Reshape shape must be integers, not {shape.dtype}", step)
     width = int(shape[1])
     known = chain.layers[-1].outputs if chain.layers else chain.feature_dim
     if width != -1 and known is not None and width != known:
@@ -214,7 +218,12 @@ def _folds_binary_head(step: Step, chain: Chain) -> bool:
     """
     if step.op == "Sub" and chain.binary_sigmoid and step.inputs[1:] == [chain.binary_sigmoid]:
         minuend = chain.constants.get(step.inputs[0])
-        if minuend is not None and minuend.size == 1 and float(minuend.ravel()[0]) == 1.0:
+        if (
+            minuend is not None
+            and minuend.dtype.kind in "iuf"
+            and minuend.size == 1
+            and float(minuend.ravel()[0]) == 1.0
+        ):
             chain.one_minus = step.output
             return True
     if (
@@ -236,7 +245,7 @@ def _fold(node, chain: Chain) -> None:
         name=node.name or node.op_type,
         inputs=list(node.input),
         output=node.output[0],
-        attrs={a.name: onnx.helper.get_attribute_value(a) for a in node.attribute},
+        attrs=_attributes(node),
     )
     if _folds_binary_head(step, chain):
         return
@@ -273,6 +282,13 @@ def load_onnx_model(*, data: bytes) -> ModelSpec:
         raise ModelFormatError("model_unknown_format")
     # One list, so the node objects the ancestry is recorded against are the ones walked.
     nodes = list(graph.node)
+    for node in nodes:
+        if not node.output or not node.output[0]:
+            raise ModelFormatError(
+                "onnx_unsupported_structure",
+                reason="a node without an output",
+                node=node.name or node.op_type,
+            )
     constants = _constants(nodes, graph.initializer)
 
     inputs = [value for value in graph.input if value.name not in constants]
@@ -326,21 +342,145 @@ def _constants(nodes, initializers) -> dict[str, np.ndarray]:
     """Initializers and Constant nodes by name; a tensor in an external file is refused."""
     constants: dict[str, np.ndarray] = {}
     for tensor in initializers:
-        if tensor.data_location == onnx.TensorProto.EXTERNAL or tensor.external_data:
-            raise ModelFormatError("onnx_external_data", name=tensor.name)
-        constants[tensor.name] = numpy_helper.to_array(tensor)
+        constants[tensor.name] = _tensor_array(tensor, name=tensor.name)
     for node in nodes:
         if node.op_type == "Constant":
+            name = node.name or node.op_type
             for attribute in node.attribute:
+                expected = _CONSTANT_ATTRIBUTES.get(attribute.name)
+                if expected is None:
+                    continue
+                if attribute.type != expected:
+                    raise _bad_attribute(
+                        attribute, name, f"it must be of type {_type_name(expected)}"
+                    )
                 if attribute.name == "value":
-                    if attribute.t.data_location == onnx.TensorProto.EXTERNAL:
-                        raise ModelFormatError("onnx_external_data", name=node.output[0])
-                    constants[node.output[0]] = numpy_helper.to_array(attribute.t)
-                elif attribute.name in ("value_float", "value_floats", "value_int", "value_ints"):
+                    constants[node.output[0]] = _tensor_array(attribute.t, name=node.output[0])
+                else:
                     constants[node.output[0]] = np.asarray(
                         onnx.helper.get_attribute_value(attribute)
                     )
     return constants
+
+
+_A = onnx.AttributeProto
+# Constant's attributes that make a constant here, with the type ONNX defines for each.
+_CONSTANT_ATTRIBUTES = {
+    "value": _A.TENSOR,
+    "value_float": _A.FLOAT,
+    "value_floats": _A.FLOATS,
+    "value_int": _A.INT,
+    "value_ints": _A.INTS,
+}
+# The attributes the handlers read, with the type ONNX defines for each.
+_ATTRIBUTE_TYPES = {
+    "alpha": _A.FLOAT,
+    "beta": _A.FLOAT,
+    "transA": _A.INT,
+    "transB": _A.INT,
+    "axis": _A.INT,
+    "to": _A.INT,
+}
+
+
+def _type_name(kind: int) -> str:
+    return _A.AttributeType.Name(kind) if kind in _A.AttributeType.values() else str(kind)
+
+
+def _bad_attribute(attribute, node: str, reason: str) -> ModelFormatError:
+    return ModelFormatError(
+        "onnx_bad_attribute", attribute=attribute.name, node=node, reason=reason
+    )
+
+
+def _attributes(node) -> dict[str, Any]:
+    """A folded node's attributes by name; one without a type, or of the wrong type, is refused
+    rather than read as None (which the handlers would then trip over)."""
+    name = node.name or node.op_type
+    attrs: dict[str, Any] = {}
+    for attribute in node.attribute:
+        expected = _ATTRIBUTE_TYPES.get(attribute.name)
+        if attribute.ref_attr_name:
+            raise _bad_attribute(attribute, name, "it refers to a function's attribute")
+        if attribute.type == _A.UNDEFINED or attribute.type not in _A.AttributeType.values():
+            raise _bad_attribute(attribute, name, "its type is undefined")
+        if expected is not None and attribute.type != expected:
+            raise _bad_attribute(
+                attribute,
+                name,
+                f"it must be of type {_type_name(expected)}, not {_type_name(attribute.type)}",
+            )
+        attrs[attribute.name] = onnx.helper.get_attribute_value(attribute)
+    return attrs
+
+
+_T = onnx.TensorProto
+# Element types a constant may have, with the field that holds them outside raw_data (one
+# entry per element). Complex, 8-bit and 4-bit floats and the like have no use in an MLP.
+_TENSOR_FIELDS = {
+    _T.FLOAT: "float_data",
+    _T.DOUBLE: "double_data",
+    _T.FLOAT16: "int32_data",
+    _T.BFLOAT16: "int32_data",
+    _T.BOOL: "int32_data",
+    _T.INT8: "int32_data",
+    _T.UINT8: "int32_data",
+    _T.INT16: "int32_data",
+    _T.UINT16: "int32_data",
+    _T.INT32: "int32_data",
+    _T.INT64: "int64_data",
+    _T.UINT32: "uint64_data",
+    _T.UINT64: "uint64_data",
+    _T.STRING: "string_data",
+}
+
+
+def _tensor_array(tensor, *, name: str) -> np.ndarray:
+    """A tensor's values, once its declared shape is known to match the data it holds.
+
+    onnx allocates the declared shape before it checks the data, so a tensor that claims
+    100,000 × 100,000 values and holds none is refused here, before anything is allocated.
+    """
+    if tensor.data_location == _T.EXTERNAL or tensor.external_data:
+        raise ModelFormatError("onnx_external_data", name=name)
+    dims = [int(d) for d in tensor.dims]
+    if any(d < 0 for d in dims):
+        raise ModelFormatError(
+            "onnx_bad_tensor", name=name, reason=f"its shape {dims} has a negative dimension"
+        )
+    if tensor.HasField("segment"):
+        raise ModelFormatError("onnx_bad_tensor", name=name, reason="it is split into segments")
+    field_name = _TENSOR_FIELDS.get(tensor.data_type)
+    if field_name is None:
+        kind = (
+            _T.DataType.Name(tensor.data_type)
+            if tensor.data_type in _T.DataType.values()
+            else str(tensor.data_type)
+        )
+        raise ModelFormatError(
+            "onnx_bad_tensor", name=name, reason=f"its element type {kind} is not supported"
+        )
+    count = math.prod(dims)
+    if tensor.data_type != _T.STRING and tensor.raw_data:
+        itemsize = onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type).itemsize
+        held, rest = divmod(len(tensor.raw_data), itemsize)
+        if rest:
+            held = -1  # a partial value: never equal to the count
+    else:
+        held = len(getattr(tensor, field_name))
+    if held != count:
+        shown = f"{held}" if held >= 0 else "a partial value"
+        raise ModelFormatError(
+            "onnx_bad_tensor",
+            name=name,
+            reason=f"its shape {dims} declares {count} values but it holds {shown}",
+        )
+    try:
+        return numpy_helper.to_array(tensor)
+    except (ValueError, TypeError) as exc:
+        raise ModelFormatError(
+            "onnx_bad_tensor", name=name, reason="its data cannot be read"
+        ) from exc
 
 
 def _check_float(array: np.ndarray, *, layer: int, tensor: str) -> None:
@@ -381,7 +521,7 @@ def _feature_dim(value) -> int | None:
         else:
             dims.append(dim.dim_param or None)
     if len(dims) >= 2 and all(isinstance(d, int) for d in dims[1:]):
-        return int(np.prod(dims[1:]))
+        return math.prod(dims[1:])
     return None
 
 
@@ -390,7 +530,9 @@ def _pick_output(graph, producers) -> tuple[str, Any]:
     zipmaps = {
         out.name: producers[out.name]
         for out in graph.output
-        if out.name in producers and producers[out.name].op_type == "ZipMap"
+        if out.name in producers
+        and producers[out.name].op_type == "ZipMap"
+        and producers[out.name].input
     }
     candidates = [
         out.name
@@ -431,19 +573,27 @@ def _classes(model, nodes, zipmap, output: str, constants) -> list[Any] | None:
         if prop.key in ("classes", "class_labels"):
             try:
                 labels = json.loads(prop.value)
-            except json.JSONDecodeError as exc:
+            except (json.JSONDecodeError, RecursionError) as exc:
                 raise ModelFormatError(
                     "model_manifest_invalid", reason=f"metadata '{prop.key}' is not a JSON list"
                 ) from exc
             if isinstance(labels, list):
                 return labels
     if zipmap is None:
-        zipmap = next((n for n in nodes if n.op_type == "ZipMap" and n.input[0] == output), None)
+        zipmap = next((n for n in nodes if n.op_type == "ZipMap" and n.input[:1] == [output]), None)
     if zipmap is not None:
         for attribute in zipmap.attribute:
-            if attribute.name in ("classlabels_int64s", "classlabels_strings"):
-                return list(onnx.helper.get_attribute_value(attribute))
-    argmaxes = {n.output[0] for n in nodes if n.op_type == "ArgMax" and n.input[0] == output}
+            expected = {"classlabels_int64s": _A.INTS, "classlabels_strings": _A.STRINGS}.get(
+                attribute.name
+            )
+            if expected is None:
+                continue
+            if attribute.type != expected:
+                raise _bad_attribute(
+                    attribute, zipmap.name or "ZipMap", f"it must be of type {_type_name(expected)}"
+                )
+            return list(onnx.helper.get_attribute_value(attribute))
+    argmaxes = {n.output[0] for n in nodes if n.op_type == "ArgMax" and n.input[:1] == [output]}
     for node in nodes:
         if (
             node.op_type == "ArrayFeatureExtractor"
