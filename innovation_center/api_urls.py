@@ -1,7 +1,12 @@
 """The REST API under /api/v1/: one router over every app's viewsets, the schema and docs."""
 
+from csp.decorators import csp_update
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 from rest_framework.routers import DefaultRouter
 
 from innovation_center.accounts.api import (
@@ -64,14 +69,23 @@ router.register("datasets", DatasetViewSet, basename="dataset")
 router.register("jobs", JobViewSet, basename="job")
 router.register("results", JobResultViewSet, basename="result")
 
+REDOC_CSP = {"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]}
+
 urlpatterns = [
     path("auth/token/", TokenIssueView.as_view(), name="token-issue"),
     path("utilization/", UtilizationView.as_view(), name="utilization"),
     path("capacity/", CapacityView.as_view(), name="capacity"),
     *router.urls,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    # Swagger UI's init script is a file of its own (the split view), so the page keeps the
+    # Content-Security-Policy; ReDoc injects its styles and starts a worker from a blob: URL,
+    # which its page alone may do (templates/drf_spectacular/ hold both pages' styles).
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path(
+        "redoc/",
+        csp_update(REDOC_CSP)(SpectacularRedocView.as_view(url_name="api:schema")),
+        name="redoc",
+    ),
     # Last: any other URL under /api/v1/ is a JSON 404 (no name: not an endpoint).
     re_path(r"", not_found),
 ]

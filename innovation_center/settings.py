@@ -5,6 +5,7 @@ on the local filesystem, so `make run` needs no server. Production sets DATABASE
 CELERY_BROKER_URL, SECRET_KEY, DEBUG=0 and ALLOWED_HOSTS.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
     "django_htmx",
     "rest_framework",
     "django_filters",
@@ -67,6 +69,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before CSRF and the views read a byte of the body or the query (core/middleware.py).
+    "innovation_center.core.middleware.RequestSizeLimitMiddleware",
+    "innovation_center.core.middleware.CleanQueryStringMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -74,6 +79,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Turns a locked-out login into its 429 page (accounts/authentication.py).
+    "axes.middleware.AxesMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 if not DEBUG:
@@ -135,6 +143,61 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
+
+# Login throttling (docs/operations.md): every password sign-in (the login page, the admin's,
+# the API token) is counted per account and per client address in the shared cache below;
+# LOGIN_FAILURE_LIMIT failures on either, each within LOGIN_LOCKOUT_MINUTES of the last, lock
+# that account or address out for LOGIN_LOCKOUT_MINUTES. django-axes does the counting, with
+# our rules in accounts/authentication.py.
+LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 10)
+LOGIN_LOCKOUT_MINUTES = envint("LOGIN_LOCKOUT_MINUTES", 15)
+# Proxies in front of the web processes that each append the client's address to
+# X-Forwarded-For. 0: the header is ignored (anyone can write it) and the peer's address counts.
+NUM_PROXIES = envint("NUM_PROXIES", 0)
+AUTHENTICATION_BACKENDS = [
+    "innovation_center.accounts.authentication.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "innovation_center.accounts.authentication.LoginThrottleHandler"
+AXES_CACHE = "default"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = dt.timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The lockout lasts its cool-off from the failure that reached the limit; a locked-out
+# attempt neither counts nor extends it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_CALLABLE = "innovation_center.accounts.authentication.login_throttle_username"
+AXES_CLIENT_IP_CALLABLE = "innovation_center.core.middleware.client_address"
+AXES_LOCKOUT_CALLABLE = "innovation_center.accounts.authentication.lockout_response"
+# Counts live in the cache: axes' attempt tables stay empty, so no admin pages for them.
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+
+# The shared cache (login throttles): Redis when CACHE_URL, or else CELERY_BROKER_URL, is a
+# redis:// URL; otherwise the database cache, whose table a migration makes (core 0001).
+# Each web process's own memory would not do: with two workers every limit doubles.
+CACHE_TABLE = "ic_cache"
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if not CACHE_URL and os.environ.get("CELERY_BROKER_URL", "").startswith(("redis://", "rediss://")):
+    CACHE_URL = os.environ["CELERY_BROKER_URL"]
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            # Keys of ours only, beside the broker's when both share a database.
+            "KEY_PREFIX": "ic",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": CACHE_TABLE,
+            # Enough that a spray of usernames cannot cull the counters it wants forgotten.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
@@ -161,6 +224,9 @@ STORAGES = {
 # Uploaded models and data sets: the kernel package refuses anything larger.
 MAX_UPLOAD_BYTES = envint("MAX_UPLOAD_BYTES", 256 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# A body without files (a form, a JSON request) larger than this is refused (400) before it
+# is parsed; a body larger than MAX_UPLOAD_BYTES (+1 MiB) is refused (413) before it is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Innovation Center <noreply@localhost>")
@@ -198,9 +264,33 @@ SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp), enforced under DEBUG too so the browser tests check
+# it: scripts and styles come only from our static files, no inline code, no framing. The
+# API docs pages relax it for themselves (innovation_center/api_urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 if envbool("USE_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Sending a message tries a Redis broker once, briefly: a web request whose work is stored
+# must not wait ~20 s for a broker that is down (core.dispatch; the sweepers resend).
+REDIS_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+    "socket_connect_timeout": 2,
+}
 # Celery: Redis in production; without CELERY_BROKER_URL a filesystem transport lets web,
 # worker and beat on one machine talk without any server.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
@@ -218,6 +308,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     )
 else:
     CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
+    CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_TRANSPORT_OPTIONS
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
@@ -246,10 +337,12 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser, refusing absurdly nested documents with a 400 (not a 500).
+    "DEFAULT_PARSER_CLASSES": ["innovation_center.core.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "innovation_center.core.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": os.environ.get("API_LOGIN_RATE", "5/min")},
+    "NUM_PROXIES": NUM_PROXIES,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -293,9 +386,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
-# A scheduled or running job with no progress for this long is dispatched again (its worker
-# is presumed dead); a shard takes seconds, so minutes is generous.
-JOB_STALE_SECONDS = envint("JOB_STALE_SECONDS", 120)
+# A scheduled or running job with no sign of life for this long is dispatched again (its
+# worker is presumed dead). A running shard's worker beats every SHARD_HEARTBEAT_SECONDS; a
+# shard whose beat is older than SHARD_STALE_SECONDS is taken over by the next worker that
+# gets its message (a redelivery after a SIGKILL, or the sweeper's dispatch).
+JOB_STALE_SECONDS = envint("JOB_STALE_SECONDS", 30)
+SHARD_HEARTBEAT_SECONDS = float(os.environ.get("SHARD_HEARTBEAT_SECONDS", "1"))
+SHARD_STALE_SECONDS = float(os.environ.get("SHARD_STALE_SECONDS", "6"))
+# How long the API remembers an Idempotency-Key's answer (a client's retry comes sooner).
+IDEMPOTENCY_KEY_HOURS = envint("IDEMPOTENCY_KEY_HOURS", 24)
 # Every shard lasts at least this many seconds of wall time (0: as fast as the CPU allows).
 # For demos and failure drills, so progress can be watched and a worker killed mid-job.
 SHARD_MIN_SECONDS = float(os.environ.get("SHARD_MIN_SECONDS", "0"))
@@ -324,8 +423,10 @@ OIDC_ENABLED = all(
     ]
 ) and bool(OIDC_OP_JWKS_ENDPOINT or not OIDC_RP_SIGN_ALGO.startswith(("RS", "ES")))
 if OIDC_ENABLED:
-    # ModelBackend first: code that signs a person in names it explicitly.
+    # The lockout check first (it passes SSO through), then ModelBackend: code that signs a
+    # person in names it explicitly.
     AUTHENTICATION_BACKENDS = [
+        "innovation_center.accounts.authentication.LoginThrottleBackend",
         "django.contrib.auth.backends.ModelBackend",
         "innovation_center.accounts.oidc.CenterOIDCBackend",
     ]

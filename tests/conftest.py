@@ -24,6 +24,33 @@ def _celery_eager():
     app.conf.task_always_eager = False
 
 
+@pytest.fixture(autouse=True)
+def _fresh_login_throttles(request, django_db_blocker):
+    # Failed sign-ins are counted in the shared cache (the database cache, or Redis when the
+    # broker is Redis): one test's failures never lock another test's logins out. A test in
+    # a transaction rolls the database cache back itself; the others are emptied here.
+    from django.conf import settings
+    from django.core.cache import cache
+
+    redis = settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
+    if redis:
+        _delete_our_redis_keys(cache)
+    yield
+    if redis:
+        _delete_our_redis_keys(cache)
+    elif "django_db_setup" in request.fixturenames or request.node.get_closest_marker("django_db"):
+        with django_db_blocker.unblock():
+            cache.clear()
+
+
+def _delete_our_redis_keys(cache):
+    # Not cache.clear(): that is FLUSHDB, and the broker's queues may share the database.
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=cache.make_key("*")))
+    if keys:
+        client.delete(*keys)
+
+
 # Real Celery worker processes, for the tests that need them (`workers` fixture).
 pytest_plugins = ["tests.workers"]
 

@@ -21,6 +21,7 @@ from innovation_center.accounts.access import (
     scoped_queryset,
 )
 from innovation_center.accounts.api_access import RolePermission, ScopedViewSetMixin
+from innovation_center.accounts.authentication import lockout_message, lockout_minutes
 from innovation_center.accounts.models import ApiToken, Invitation, Membership, Notification
 from innovation_center.accounts.serializers import (
     ApiTokenSerializer,
@@ -87,6 +88,10 @@ class TokenIssueView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         user = authenticate(request, username=data["username"], password=data["password"])
+        if getattr(request, "axes_locked_out", False):
+            # This account or address failed too often (accounts.authentication): the same
+            # lockout as the login pages, whatever the password was.
+            raise LoginThrottled(detail=lockout_message(), wait=lockout_minutes() * 60)
         if user is None or not user.is_active:
             throttle.record_failure()
             raise ApplicationError(

@@ -8,8 +8,18 @@ class ComputeConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here: app modules load only once the registry is ready.
-        from innovation_center.compute.selectors import company_allocations
+        from innovation_center.compute.models import Allocation
+        from innovation_center.compute.selectors import allocation_balances, company_allocations
+        from innovation_center.core.backup import backup_check_register
         from innovation_center.ecosystem.panels import CompanyPanel, company_panel_register
+
+        # Every backup records each allocation's balance; every restore compares it.
+        backup_check_register(
+            "allocation_balances",
+            lambda: allocation_balances(
+                allocation_ids=Allocation.objects.values_list("pk", flat=True)
+            ),
+        )
 
         company_panel_register(
             CompanyPanel(

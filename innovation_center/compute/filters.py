@@ -1,5 +1,4 @@
-import django_filters
-
+from innovation_center.accounts.filters import ScopedFilterSet
 from innovation_center.compute.models import (
     Accelerator,
     Allocation,
@@ -8,25 +7,25 @@ from innovation_center.compute.models import (
 )
 
 
-class AcceleratorFilter(django_filters.FilterSet):
+class AcceleratorFilter(ScopedFilterSet):
     class Meta:
         model = Accelerator
         fields = ["site", "accelerator_type", "health"]
 
 
-class AllocationRequestFilter(django_filters.FilterSet):
+class AllocationRequestFilter(ScopedFilterSet):
     class Meta:
         model = AllocationRequest
         fields = ["company", "status", "kind", "accelerator_type", "site"]
 
 
-class AllocationFilter(django_filters.FilterSet):
+class AllocationFilter(ScopedFilterSet):
     class Meta:
         model = Allocation
         fields = ["company", "status", "accelerator_type", "site"]
 
 
-class LedgerEntryFilter(django_filters.FilterSet):
+class LedgerEntryFilter(ScopedFilterSet):
     class Meta:
         model = LedgerEntry
         fields = ["allocation", "kind", "workload"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -17,10 +16,20 @@ from innovation_center.compute.models import (
     CapacityPool,
     Site,
 )
+from innovation_center.compute.services import DEVICE_CAP_MAX
 from innovation_center.core import clock
+from innovation_center.core.numbers import PlainDecimalField, PlainIntegerField
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-HOURS = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0.01")}
+# Shape only: the hours above zero, the cap's range and the period's bounds are the services'
+# rules, so the pages and the API refuse the same input with the same message. The widgets
+# still tell the browser the range.
+HOURS = {
+    "max_digits": 12,
+    "decimal_places": 2,
+    "widget": forms.NumberInput(attrs={"min": "0.01"}),
+}
+DEVICE_CAP_WIDGET = forms.NumberInput(attrs={"min": 1, "max": DEVICE_CAP_MAX})
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -37,10 +46,10 @@ class AllocationRequestForm(forms.Form):
     site = forms.ModelChoiceField(
         label=_("Site"), queryset=Site.objects.all(), required=False, empty_label=_("Any site")
     )
-    hours = forms.DecimalField(label=_("Accelerator-hours"), **HOURS)
-    device_cap = forms.IntegerField(
+    hours = PlainDecimalField(label=_("Accelerator-hours"), **HOURS)
+    device_cap = PlainIntegerField(
         label=_("Concurrent-device cap"),
-        min_value=1,
+        widget=DEVICE_CAP_WIDGET,
         help_text=_("The most devices your jobs may use at the same time."),
     )
     starts_on = forms.DateField(label=_("Period start"), widget=DATE)
@@ -74,8 +83,8 @@ class AllocationChangeForm(forms.Form):
             (AllocationRequest.Kind.ENLARGEMENT, AllocationRequest.Kind.ENLARGEMENT.label),
         ],
     )
-    hours = forms.DecimalField(label=_("Additional accelerator-hours"), **HOURS)
-    device_cap = forms.IntegerField(label=_("Concurrent-device cap"), min_value=1)
+    hours = PlainDecimalField(label=_("Additional accelerator-hours"), **HOURS)
+    device_cap = PlainIntegerField(label=_("Concurrent-device cap"), widget=DEVICE_CAP_WIDGET)
     starts_on = forms.DateField(label=_("Period start"), widget=DATE)
     ends_on = forms.DateField(label=_("Period end"), widget=DATE)
     purpose = forms.CharField(
@@ -102,8 +111,8 @@ class AllocationChangeForm(forms.Form):
 class ApproveForm(forms.Form):
     """Approve as asked (the fields start with the asked figures) or with changed figures."""
 
-    hours = forms.DecimalField(label=_("Hours to grant"), **HOURS)
-    device_cap = forms.IntegerField(label=_("Device cap"), min_value=1)
+    hours = PlainDecimalField(label=_("Hours to grant"), **HOURS)
+    device_cap = PlainIntegerField(label=_("Device cap"), widget=DEVICE_CAP_WIDGET)
     starts_on = forms.DateField(label=_("Start"), widget=DATE)
     ends_on = forms.DateField(label=_("End"), widget=DATE)
     reason = forms.CharField(label=_("Note to the company"), max_length=2000, required=False)
@@ -219,7 +228,7 @@ class MonthForm(forms.Form):
 class AllocationAdjustForm(forms.Form):
     """Staff correct a live allocation: hours up or down, a new end, a new cap."""
 
-    hours_delta = forms.DecimalField(
+    hours_delta = PlainDecimalField(
         label=_("Change of hours"),
         required=False,
         max_digits=12,
@@ -227,7 +236,9 @@ class AllocationAdjustForm(forms.Form):
         help_text=_("Positive to add hours, negative to take unspent hours away."),
     )
     ends_on = forms.DateField(label=_("New end"), required=False, widget=DATE)
-    device_cap = forms.IntegerField(label=_("New device cap"), min_value=1, required=False)
+    device_cap = PlainIntegerField(
+        label=_("New device cap"), min_value=1, max_value=DEVICE_CAP_MAX, required=False
+    )
     reason = forms.CharField(label=_("Reason"), max_length=2000, required=False)
 
 

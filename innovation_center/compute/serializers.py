@@ -1,5 +1,5 @@
-from decimal import Decimal
-
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -15,9 +15,16 @@ from innovation_center.compute.models import (
 )
 from innovation_center.compute.pages import owned_companies
 from innovation_center.compute.selectors import allocation_balance
+from innovation_center.compute.services import DEVICE_CAP_MAX
+from innovation_center.core.numbers import PlainDecimalSerializerField, PlainIntegerSerializerField
 from innovation_center.ecosystem.models import Company
 
-HOURS = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0.01")}
+# Shape only, as on the pages: hours above zero, the cap's range and the period's bounds are
+# the services' rules, refused with the same message whichever way the figures came.
+HOURS = {"max_digits": 12, "decimal_places": 2}
+DEVICE_CAP_HELP = lazy(
+    lambda: gettext("From 1 to %(most)s devices at once.") % {"most": DEVICE_CAP_MAX}, str
+)()
 HOURS_OUT = {"max_digits": 16, "decimal_places": 6, "read_only": True}
 
 
@@ -114,8 +121,8 @@ class AllocationRequestCreateSerializer(serializers.Serializer):
     site = serializers.PrimaryKeyRelatedField(
         queryset=Site.objects.all(), required=False, allow_null=True
     )
-    hours = serializers.DecimalField(**HOURS)
-    device_cap = serializers.IntegerField(min_value=1, max_value=100000)
+    hours = PlainDecimalSerializerField(**HOURS)
+    device_cap = PlainIntegerSerializerField(help_text=DEVICE_CAP_HELP)
     starts_on = serializers.DateField()
     ends_on = serializers.DateField()
     purpose = serializers.CharField(max_length=4000)
@@ -140,10 +147,10 @@ class AllocationRequestCreateSerializer(serializers.Serializer):
 
 
 class AllocationRequestApproveSerializer(serializers.Serializer):
-    hours = serializers.DecimalField(
+    hours = PlainDecimalSerializerField(
         **HOURS, required=False, help_text=_("Hours to grant; the asked hours when left out.")
     )
-    device_cap = serializers.IntegerField(min_value=1, max_value=100000, required=False)
+    device_cap = PlainIntegerSerializerField(required=False, help_text=DEVICE_CAP_HELP)
     starts_on = serializers.DateField(required=False)
     ends_on = serializers.DateField(required=False)
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
@@ -312,11 +319,11 @@ class AllocationReasonSerializer(serializers.Serializer):
 
 
 class AllocationAdjustSerializer(AllocationReasonSerializer):
-    hours_delta = serializers.DecimalField(
+    hours_delta = PlainDecimalSerializerField(
         max_digits=12,
         decimal_places=2,
         required=False,
         help_text=_("Hours to add (positive) or take away (negative, at most what is available)."),
     )
     ends_on = serializers.DateField(required=False)
-    device_cap = serializers.IntegerField(min_value=1, max_value=100000, required=False)
+    device_cap = PlainIntegerSerializerField(min_value=1, max_value=DEVICE_CAP_MAX, required=False)

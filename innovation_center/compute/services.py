@@ -41,12 +41,87 @@ REQUEST_FIELDS = [
 ALLOCATION_FIELDS = ["status", "hours_granted", "device_cap", "starts_on", "ends_on"]
 
 
+# The bounds of every period and cap asked or granted, the same for the pages and the API (the
+# forms and serializers check only shape). Two years is the capacity view's horizon and what
+# the day-by-day pool calendar is sized for; a grant decided late may start up to a year back.
+PERIOD_EARLIEST = dt.date(2000, 1, 1)
+PERIOD_MAX_DAYS = 731
+PERIOD_LEAD_DAYS = 731
+PERIOD_LATE_DAYS = 366
+DEVICE_CAP_MAX = 100_000
+
+
 def _check_period(starts_on: dt.date, ends_on: dt.date) -> None:
+    """A period that ends after it starts, starts at most a year back (never before 2000) and
+    two years ahead, and lasts at most two years."""
     if ends_on <= starts_on:
         raise ApplicationError(
             _("The period must end after it starts."),
             code="period_invalid",
             field_errors={"ends_on": [_("Choose an end date after the start date.")]},
+        )
+    today = clock.today()
+    earliest = max(PERIOD_EARLIEST, today - dt.timedelta(days=PERIOD_LATE_DAYS))
+    if starts_on < earliest:
+        raise ApplicationError(
+            _(
+                "The period starts on %(start)s, too long ago: a period starts at most a year "
+                "back, on %(earliest)s or later."
+            )
+            % {"start": starts_on.isoformat(), "earliest": earliest.isoformat()},
+            code="period_too_early",
+            field_errors={
+                "starts_on": [
+                    _("Choose %(earliest)s or a later date.") % {"earliest": earliest.isoformat()}
+                ]
+            },
+        )
+    latest = today + dt.timedelta(days=PERIOD_LEAD_DAYS)
+    if starts_on > latest:
+        raise ApplicationError(
+            _(
+                "The period starts on %(start)s, too far ahead: a period starts at most two "
+                "years from today, on %(latest)s or earlier."
+            )
+            % {"start": starts_on.isoformat(), "latest": latest.isoformat()},
+            code="period_too_late",
+            field_errors={
+                "starts_on": [
+                    _("Choose %(latest)s or an earlier date.") % {"latest": latest.isoformat()}
+                ]
+            },
+        )
+    if (ends_on - starts_on).days > PERIOD_MAX_DAYS:
+        last = starts_on + dt.timedelta(days=PERIOD_MAX_DAYS)
+        raise ApplicationError(
+            _(
+                "The period lasts %(days)s days; a period lasts at most two years "
+                "(%(most)s days): end it on %(last)s or earlier, and ask for a renewal later."
+            )
+            % {
+                "days": (ends_on - starts_on).days,
+                "most": PERIOD_MAX_DAYS,
+                "last": last.isoformat(),
+            },
+            code="period_too_long",
+            field_errors={
+                "ends_on": [_("Choose %(last)s or an earlier date.") % {"last": last.isoformat()}]
+            },
+        )
+
+
+def _check_device_cap(device_cap: int) -> None:
+    """A cap from 1 to DEVICE_CAP_MAX devices (the database column holds no more than 2³¹−1)."""
+    if not 1 <= device_cap <= DEVICE_CAP_MAX:
+        raise ApplicationError(
+            _("The device cap is %(cap)s; it must be from 1 to %(most)s devices at once.")
+            % {"cap": device_cap, "most": DEVICE_CAP_MAX},
+            code="device_cap_invalid",
+            field_errors={
+                "device_cap": [
+                    _("Enter a whole number from 1 to %(most)s.") % {"most": DEVICE_CAP_MAX}
+                ]
+            },
         )
 
 
@@ -68,6 +143,7 @@ def _check_deliverable(
 
 def _check_cap(*, hours: Decimal, device_cap: int, starts_on: dt.date, ends_on: dt.date) -> None:
     """No more hours than the cap can run in the period (cap × 24 h × days)."""
+    _check_device_cap(device_cap)
     most = Decimal(device_cap) * Decimal(str(capacity.period_hours(starts_on, ends_on)))
     if hours > most:
         raise ApplicationError(
@@ -117,11 +193,7 @@ def allocation_request_create(
             _("Ask for more than zero accelerator-hours."),
             field_errors={"hours": [_("Enter a positive number of hours.")]},
         )
-    if device_cap < 1:
-        raise ApplicationError(
-            _("The device cap must be at least 1."),
-            field_errors={"device_cap": [_("Enter at least 1.")]},
-        )
+    _check_device_cap(device_cap)
     if kind == AllocationRequest.Kind.NEW:
         allocation = None
         if accelerator_type is None and site is None:
@@ -234,10 +306,12 @@ def allocation_request_approve(
     """
     before = model_snapshot(request, REQUEST_FIELDS)
     hours = Decimal(hours if hours is not None else request.hours)
-    device_cap = device_cap or request.device_cap
+    # `is None`, not `or`: a cap of 0 is refused, not taken as "as asked".
+    device_cap = device_cap if device_cap is not None else request.device_cap
     starts_on = starts_on or request.starts_on
     ends_on = ends_on or request.ends_on
     _check_period(starts_on, ends_on)
+    _check_device_cap(device_cap)
     if hours <= 0:
         raise ApplicationError(
             _("Grant more than zero hours, or reject the request."),

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,6 +27,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from innovation_center.core.errors import ApplicationError
+from innovation_center.core.middleware import client_address
 
 # Service error codes that mean "not your role" rather than "invalid input".
 FORBIDDEN_CODES = {"forbidden"}
@@ -54,6 +57,12 @@ def exception_handler(exc, context) -> Response | None:
         if exc.field_errors:
             return Response(_field_errors(exc), status=status.HTTP_400_BAD_REQUEST)
         return Response({"detail": exc.message, "code": exc.code}, status=400)
+    if isinstance(exc, RequestDataTooBig):
+        # Django refuses the body before a parser reads it; answered like any API error.
+        return Response(
+            {"detail": _body_too_large_message(), "code": "request_too_large"},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or None)
     elif isinstance(exc, DjangoPermissionDenied):
@@ -76,6 +85,13 @@ def exception_handler(exc, context) -> Response | None:
     code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
     response.data = {"detail": str(detail), "code": str(code)}
     return response
+
+
+def _body_too_large_message() -> str:
+    return _(
+        "The request body is too large: at most %(limit)d bytes are accepted without a file. "
+        "Send less at once."
+    ) % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
 
 
 @csrf_exempt  # a 404 for every method; there is nothing to protect
@@ -155,10 +171,18 @@ class FailedLoginThrottle(SimpleRateThrottle):
     """At most `login` failed sign-ins per IP address and username (5 a minute).
 
     Checking does not count: only `record_failure()` does, so a correct password is never
-    slowed down by earlier successes.
+    slowed down by earlier successes. The counts live in the default cache, shared by every
+    web process (Redis, or the database cache). This is the short burst limit of the token
+    endpoint; the lockout of every login form (django-axes, `accounts.authentication`)
+    counts the same failures over a longer window.
     """
 
     scope = "login"
+
+    def get_ident(self, request) -> str:
+        # X-Forwarded-For counts only behind NUM_PROXIES trusted proxies: a client that writes
+        # a new one per attempt is still the same address (core.middleware.client_address).
+        return client_address(request) or ""
 
     def get_cache_key(self, request, view):
         data = request.data if hasattr(request.data, "get") else {}

@@ -8,3 +8,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from innovation_center.core import checks  # noqa: F401  (registers system checks)
+        from innovation_center.core.text import install_field_validators
+
+        # Every form and API text field refuses control characters (see core/text.py).
+        install_field_validators()

@@ -8,7 +8,9 @@ is executed or evaluated.
 
 The preview writes every row through the app's own service inside a transaction that is
 rolled back, so it refuses exactly what the confirm step would refuse. Services used here
-must keep their side effects inside the transaction (`transaction.on_commit`).
+must keep their side effects inside the transaction (`transaction.on_commit`). A cell with a
+control character is refused by row and column before its row reaches the service, as the
+forms and the API refuse one (`core.text`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from innovation_center.core.errors import ApplicationError
+from innovation_center.core.text import control_character_message
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
@@ -112,7 +115,21 @@ def _csv_rows(data: bytes) -> Iterable[list]:
         raise ApplicationError(
             _("The CSV file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again.")
         ) from None
+    if "\x00" in text:
+        # NUL bytes: UTF-16 text or not text at all; PostgreSQL could store none of it.
+        raise ApplicationError(
+            _(
+                "The CSV file contains NUL bytes, so it is not UTF-8 text (it may be saved as "
+                "UTF-16 “Unicode text”). Save it as “CSV UTF-8” and upload it again."
+            )
+        )
     return csv.reader(io.StringIO(text, newline=""))
+
+
+def _unreadable_xlsx() -> ApplicationError:
+    return ApplicationError(
+        _("The file is not a readable XLSX workbook. Save it again from Excel as .xlsx.")
+    )
 
 
 def _xlsx_rows(data: bytes) -> Iterable[list]:
@@ -121,11 +138,17 @@ def _xlsx_rows(data: bytes) -> Iterable[list]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise ApplicationError(
-            _("The file is not a readable XLSX workbook. Save it again from Excel as .xlsx.")
-        ) from None
-    sheet = workbook.worksheets[0]
-    return sheet.iter_rows(values_only=True)
+        raise _unreadable_xlsx() from None
+    return _sheet_rows(workbook.worksheets[0])
+
+
+def _sheet_rows(sheet) -> Iterable[tuple]:
+    # A read-only sheet parses its XML while it is read: a broken sheet fails here, with
+    # ElementTree's ParseError (a SyntaxError).
+    try:
+        yield from sheet.iter_rows(values_only=True)
+    except (SyntaxError, zipfile.BadZipFile, KeyError, OSError, ValueError):
+        raise _unreadable_xlsx() from None
 
 
 def read_table(upload, *, columns: Sequence[str], required: Sequence[str]) -> list[dict]:
@@ -163,6 +186,12 @@ def read_table(upload, *, columns: Sequence[str], required: Sequence[str]) -> li
         ) from None
     while header and not header[-1]:
         header.pop()
+    for number, name in enumerate(header, start=1):
+        if problem := control_character_message(name):
+            raise ApplicationError(
+                _("Column %(number)d of the header: %(problem)s")
+                % {"number": number, "problem": problem}
+            )
     unknown = [h for h in header if h not in columns]
     if unknown:
         raise ApplicationError(
@@ -238,6 +267,16 @@ def duplicate_errors(
     return found
 
 
+def control_character_errors(rows: Sequence[dict]) -> list[RowError]:
+    """Every cell that holds a control character, by row number and column."""
+    return [
+        RowError(row[ROW], column, message)
+        for row in rows
+        for column, text in row.items()
+        if column != ROW and (message := control_character_message(text))
+    ]
+
+
 def choice_value(choices: type[models.TextChoices], text: str) -> str:
     """A TextChoices value from its value or its English label, case-insensitive ('' if none)."""
     wanted = text.strip().lower()
@@ -269,8 +308,10 @@ def service_errors(row: dict, error: ApplicationError, *, fallback: str) -> list
 def _rows_write(spec: TableImport, rows: Sequence[dict], write: Callable) -> tuple[list, list]:
     """Write every row, each in its own savepoint; (what was written, every row's errors)."""
     errors: list[RowError] = []
+    errors += control_character_errors(rows)
     for column, key in spec.unique:
         errors += duplicate_errors(rows, key=key, column=column)
+    # Refused rows never reach the service (PostgreSQL would refuse a NUL with a 500).
     repeated = {error.row for error in errors}
     lookups = spec.lookups()
     written = []

@@ -2,11 +2,12 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from innovation_center.accounts.filters import ScopedFilterSet
 from innovation_center.core.uscc import normalise
 from innovation_center.ecosystem.models import Company, Engagement, Solution
 
 
-class CompanyFilter(django_filters.FilterSet):
+class CompanyFilter(ScopedFilterSet):
     search = django_filters.CharFilter(
         method="filter_search", label=_("Name contains, or the code starts with")
     )
@@ -24,13 +25,13 @@ class CompanyFilter(django_filters.FilterSet):
         )
 
 
-class EngagementFilter(django_filters.FilterSet):
+class EngagementFilter(ScopedFilterSet):
     class Meta:
         model = Engagement
         fields = ["company", "stage", "owner"]
 
 
-class SolutionFilter(django_filters.FilterSet):
+class SolutionFilter(ScopedFilterSet):
     search = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
     company = django_filters.NumberFilter(field_name="companies", label=_("Company id"))
 

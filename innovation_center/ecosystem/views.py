@@ -28,6 +28,7 @@ from innovation_center.core.forms import form_filters, form_page, query_without
 from innovation_center.core.htmx import page_or_fragment
 from innovation_center.core.imports import import_page
 from innovation_center.core.pagination import paginate
+from innovation_center.core.text import strip_control_characters
 from innovation_center.ecosystem import imports, selectors, services
 from innovation_center.ecosystem.forms import (
     CompanyExitForm,
@@ -187,7 +188,8 @@ def _board_context(request: HttpRequest, params) -> dict:
     owner = params.get("owner", "")
     industry = industry if industry in Industry.values else ""
     owner = "me" if owner == "me" else ""
-    search = params.get("q", "")[:100]
+    # The advance form posts the board's filters back: no middleware cleans a POST's fields.
+    search = strip_control_characters(params.get("q", ""))[:100]
     return {
         "columns": selectors.engagement_board(
             user=request.user, industry=industry, owner=owner, search=search

@@ -1,16 +1,17 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from innovation_center.accounts.filters import ScopedFilterSet
 from innovation_center.talent.models import Course, CrowdTask, Internship, Program
 
 
-class ProgramFilter(django_filters.FilterSet):
+class ProgramFilter(ScopedFilterSet):
     class Meta:
         model = Program
         fields = ["kind", "year"]
 
 
-class CourseFilter(django_filters.FilterSet):
+class CourseFilter(ScopedFilterSet):
     search = django_filters.CharFilter(field_name="title", lookup_expr="icontains")
 
     class Meta:
@@ -18,7 +19,7 @@ class CourseFilter(django_filters.FilterSet):
         fields = ["university", "program", "year", "term"]
 
 
-class CrowdTaskFilter(django_filters.FilterSet):
+class CrowdTaskFilter(ScopedFilterSet):
     search = django_filters.CharFilter(field_name="title", lookup_expr="icontains")
 
     class Meta:
@@ -26,7 +27,7 @@ class CrowdTaskFilter(django_filters.FilterSet):
         fields = ["university", "program", "kind", "status"]
 
 
-class InternshipFilter(django_filters.FilterSet):
+class InternshipFilter(ScopedFilterSet):
     year = django_filters.NumberFilter(
         field_name="starts_on", lookup_expr="year", label=_("Year"), min_value=1, max_value=9999
     )

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from innovation_center.core.imports import ImportUploadForm
+from innovation_center.core.numbers import plain_number_formfield
 from innovation_center.talent.models import Course, CrowdTask, Internship, Program
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -38,6 +39,7 @@ class CourseForm(UniversityChoiceMixin, forms.ModelForm):
     class Meta:
         model = Course
         fields = ["program", "title", "year", "term", "teachers", "students_enrolled", "hours"]
+        formfield_callback = plain_number_formfield
 
     def __init__(self, *args, universities=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -69,6 +71,7 @@ class InternshipForm(UniversityChoiceMixin, forms.ModelForm):
     class Meta:
         model = Internship
         fields = ["program", "host_name", "student_count", "starts_on", "ends_on"]
+        formfield_callback = plain_number_formfield
         widgets = {"starts_on": DATE, "ends_on": DATE}
         labels = {"host_name": _("Host")}
         help_texts = {
@@ -80,7 +83,9 @@ class InternshipForm(UniversityChoiceMixin, forms.ModelForm):
     def __init__(self, *args, universities=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["program"].queryset = Program.objects.filter(kind=Program.Kind.INTERNSHIP)
-        self.fields["host_name"].required = True
+        # The host is required by the service (the API's rule too, with its message); the
+        # browser is told so as well.
+        self.fields["host_name"].widget.attrs["required"] = True
         if universities is not None:
             self.add_university_field(universities)
 

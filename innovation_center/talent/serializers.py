@@ -1,6 +1,11 @@
+from django.db.models import Manager
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from innovation_center.accounts.access import scoped_queryset
+from innovation_center.core.numbers import plain_number_field_mapping
+from innovation_center.ecosystem.models import Company
 from innovation_center.talent.models import Course, CrowdTask, Internship, Program, University
 from innovation_center.talent.selectors import coordinator_universities
 from innovation_center.talent.services import (
@@ -68,8 +73,32 @@ class CrowdTaskSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class InternshipListSerializer(serializers.ListSerializer):
+    def to_representation(self, data):
+        rows = list(data.all() if isinstance(data, Manager) else data)
+        self.child.visible_hosts = _visible_companies(self.context, rows)
+        return super().to_representation(rows)
+
+
+def _visible_companies(context, rows) -> set[int]:
+    """The host companies of `rows` the caller may see, in one query."""
+    request = context.get("request")
+    ids = {row.host_company_id for row in rows if row.host_company_id}
+    if request is None or not ids:
+        return set()
+    companies = scoped_queryset(request.user, Company).filter(pk__in=ids)
+    return set(companies.values_list("pk", flat=True))
+
+
 class InternshipSerializer(serializers.ModelSerializer):
     university_name = serializers.CharField(source="university.name", read_only=True)
+    # A host written as a center company's exact legal name is linked to it (the company then
+    # sees the internship), but the link is shown only to those who may see that company:
+    # otherwise a coordinator could try legal names and learn which companies exist.
+    host_company = serializers.SerializerMethodField(
+        help_text=_("The linked host company's id, when you may see that company; else null.")
+    )
+    visible_hosts: set[int] | None = None
 
     class Meta:
         model = Internship
@@ -83,12 +112,25 @@ class InternshipSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+        list_serializer_class = InternshipListSerializer
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_host_company(self, internship: Internship) -> int | None:
+        if internship.host_company_id is None:
+            return None
+        visible = self.visible_hosts
+        if visible is None:
+            visible = _visible_companies(self.context, [internship])
+        return internship.host_company_id if internship.host_company_id in visible else None
 
 
 class UniversityRowWriteSerializer(serializers.ModelSerializer):
     """Input of a university's row: the university is one the caller coordinates."""
 
     program_kind: str = ""
+    serializer_field_mapping = plain_number_field_mapping(
+        serializers.ModelSerializer.serializer_field_mapping
+    )
     university = serializers.PrimaryKeyRelatedField(
         queryset=University.objects.none(),
         required=False,

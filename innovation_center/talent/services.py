@@ -229,10 +229,24 @@ def crowdtask_update(*, actor, task: CrowdTask, data: CrowdTaskChanges) -> Crowd
     return _updated(actor=actor, instance=task, fields=CROWDTASK_EDITABLE, data=data)
 
 
-def _host_company(host_name: str) -> Company | None:
-    # A host written exactly as a center company's legal name is linked to that company.
+def _host_name(host_name: str | None) -> str:
+    """The host as written, required: pages and API refuse an internship without one alike."""
     name = (host_name or "").strip()
-    return Company.objects.filter(legal_name=name).first() if name else None
+    if not name:
+        raise ApplicationError(
+            _("Name the internship's host: the company or institution the students go to."),
+            code="host_required",
+            field_errors={"host_name": [_("Name the host company or institution.")]},
+        )
+    return name
+
+
+def _host_company(host_name: str) -> Company | None:
+    # A host written exactly as a center company's legal name is linked to that company, so
+    # the company sees the internship. Coordinators do not see companies: the API shows the
+    # link only to those who may see the company (talent.serializers), never whether a name
+    # matched, so trying legal names tells a coordinator nothing.
+    return Company.objects.filter(legal_name=host_name).first()
 
 
 @transaction.atomic
@@ -246,7 +260,10 @@ def internship_create(
     host_name: str = "",
     program: Program | None = None,
 ) -> Internship:
+    """Log an internship; its host is required, and linked to the center company whose exact
+    legal name it is."""
     _require_coordinator(actor, university)
+    host_name = _host_name(host_name)
     internship = Internship(
         university=university,
         program=program,
@@ -264,7 +281,8 @@ def internship_update(*, actor, internship: Internship, data: InternshipChanges)
     _require_coordinator(actor, internship.university)
     internship = Internship.objects.select_related("university__organisation").get(pk=internship.pk)
     data = dict(data)
-    data["host_company"] = _host_company(data.get("host_name", internship.host_name))
+    data["host_name"] = _host_name(data.get("host_name", internship.host_name))
+    data["host_company"] = _host_company(data["host_name"])
     return _updated(
         actor=actor,
         instance=internship,

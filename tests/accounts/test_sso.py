@@ -41,6 +41,7 @@ SSO_SETTINGS = {
     "OIDC_OP_JWKS_ENDPOINT": f"{PROVIDER}/jwks",
     "OIDC_RP_SIGN_ALGO": "RS256",
     "AUTHENTICATION_BACKENDS": [
+        "innovation_center.accounts.authentication.LoginThrottleBackend",
         "django.contrib.auth.backends.ModelBackend",
         "innovation_center.accounts.oidc.CenterOIDCBackend",
     ],
@@ -334,7 +335,9 @@ def test_a_complete_environment_turns_sso_on_with_the_password_backend_first(mon
 def test_an_empty_environment_leaves_sso_off(monkeypatch):
     values = settings_with(monkeypatch, {})
     assert values["OIDC_ENABLED"] is False
-    assert "AUTHENTICATION_BACKENDS" not in values
+    assert (
+        "innovation_center.accounts.oidc.CenterOIDCBackend" not in values["AUTHENTICATION_BACKENDS"]
+    )
 
 
 def test_rs256_without_the_providers_keys_leaves_sso_off(monkeypatch):

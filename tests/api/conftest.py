@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -188,14 +187,6 @@ def build_world() -> World:
 @pytest.fixture
 def world(db) -> World:
     return build_world()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttles():
-    # Throttle counters live in the default cache; one test's failures never slow another.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def client_for(user=None, *, key: str | None = None) -> APIClient:

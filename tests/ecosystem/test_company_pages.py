@@ -1,3 +1,5 @@
+import csv
+
 import pytest
 from django.urls import reverse
 
@@ -204,9 +206,9 @@ def test_it_exports_the_declared_columns(client, staff, company):
     helpers.engagement(company, stage="model_development")
     client.force_login(staff)
     response = client.get(reverse("ecosystem:company_list"), {"format": "csv"})
-    header, row = response.content.decode("utf-8-sig").splitlines()
-    assert header.split(",")[0] == "Legal name" and header.endswith("Lifecycle stage")
-    assert row.split(",") == [
+    header, row = csv.reader(response.content.decode("utf-8-sig").splitlines())
+    assert header[0] == "Legal name" and header[-1] == "Lifecycle stage"
+    assert row == [
         "Own Co",
         company.uscc,
         "Smart manufacturing",

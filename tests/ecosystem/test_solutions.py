@@ -174,4 +174,4 @@ def test_it_exports_dates_flags_and_companies(client, staff, company, other_comp
     client.force_login(staff)
     response = client.get(reverse("ecosystem:solution_list"), {"format": "csv"})
     row = response.content.decode("utf-8-sig").splitlines()[1]
-    assert row == "Kit,Smart city,Launched,2024-06-01,yes,Other Co; Own Co"
+    assert row == '"Kit","Smart city","Launched","2024-06-01","yes","Other Co; Own Co"'

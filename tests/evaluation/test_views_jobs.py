@@ -400,4 +400,4 @@ def test_it_shows_which_device_a_failed_shard_was_retried_on(
     rows = client.get(
         reverse("evaluation:job_result_download", args=[job.pk]), {"format": "csv"}
     ).content.decode("utf-8-sig")
-    assert f"{devices[1].name},sim-h200,0," in rows
+    assert f'"{devices[1].name}","sim-h200","0",' in rows

@@ -92,5 +92,5 @@ def test_it_refuses_a_malformed_month_with_a_clear_message(client):
 def test_it_prints_cleanly(client, month_of_activity):
     client.force_login(factories.center_staff())
     html = client.get(reverse("reports:monthly"), {"month": "2026-04"}).content.decode()
-    assert 'class="filters no-print"' in html and "window.print()" in html
+    assert 'class="filters no-print"' in html and '<button type="button" data-print>' in html
     assert "Steel defect detection" in html
