@@ -214,7 +214,11 @@ def _scratch_database(folder: Path) -> Iterator[None]:
         test_settings["NAME"] = str(folder / f"{scratch}.sqlite3")
     else:
         test_settings["NAME"] = scratch
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False, serialize=False)
+    # Django's test-database setup runs createcachetable loudly; our one line of JSON only.
+    with contextlib.redirect_stdout(io.StringIO()):
+        connection.creation.create_test_db(
+            verbosity=0, autoclobber=True, keepdb=False, serialize=False
+        )
     try:
         yield
     finally:

@@ -16,7 +16,9 @@ number of jobs), devices double-booked according to the lease table, rounds and 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
 import os
 import random
 import statistics
@@ -53,7 +55,11 @@ def run(
         test_settings["NAME"] = f"file:{scratch}?mode=memory&cache=shared"
     else:
         test_settings["NAME"] = scratch
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False, serialize=False)
+    # Django's test-database setup runs createcachetable loudly; our one line of JSON only.
+    with contextlib.redirect_stdout(io.StringIO()):
+        connection.creation.create_test_db(
+            verbosity=0, autoclobber=True, keepdb=False, serialize=False
+        )
     try:
         rng = random.Random(seed)
         seed_started = time.perf_counter()

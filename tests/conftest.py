@@ -35,12 +35,14 @@ def _fresh_login_throttles(request, django_db_blocker):
     redis = settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
     if redis:
         _delete_our_redis_keys(cache)
+    elif "django_db_setup" in request.fixturenames or request.node.get_closest_marker("django_db"):
+        # Before the test, not after: a test that provoked an IntegrityError leaves its
+        # transaction unusable until the rollback.
+        with django_db_blocker.unblock():
+            cache.clear()
     yield
     if redis:
         _delete_our_redis_keys(cache)
-    elif "django_db_setup" in request.fixturenames or request.node.get_closest_marker("django_db"):
-        with django_db_blocker.unblock():
-            cache.clear()
 
 
 def _delete_our_redis_keys(cache):
