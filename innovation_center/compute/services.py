@@ -63,37 +63,31 @@ def _check_period(starts_on: dt.date, ends_on: dt.date) -> None:
     today = clock.today()
     earliest = max(PERIOD_EARLIEST, today - dt.timedelta(days=PERIOD_LATE_DAYS))
     if starts_on < earliest:
-        raise ApplicationError(
+        raise _period_refusal(
             _(
                 "The period starts on %(start)s, too long ago: a period starts at most a year "
                 "back, on %(earliest)s or later."
             )
             % {"start": starts_on.isoformat(), "earliest": earliest.isoformat()},
             code="period_too_early",
-            field_errors={
-                "starts_on": [
-                    _("Choose %(earliest)s or a later date.") % {"earliest": earliest.isoformat()}
-                ]
-            },
+            field="starts_on",
+            hint=_("Choose %(earliest)s or a later date.") % {"earliest": earliest.isoformat()},
         )
     latest = today + dt.timedelta(days=PERIOD_LEAD_DAYS)
     if starts_on > latest:
-        raise ApplicationError(
+        raise _period_refusal(
             _(
                 "The period starts on %(start)s, too far ahead: a period starts at most two "
                 "years from today, on %(latest)s or earlier."
             )
             % {"start": starts_on.isoformat(), "latest": latest.isoformat()},
             code="period_too_late",
-            field_errors={
-                "starts_on": [
-                    _("Choose %(latest)s or an earlier date.") % {"latest": latest.isoformat()}
-                ]
-            },
+            field="starts_on",
+            hint=_("Choose %(latest)s or an earlier date.") % {"latest": latest.isoformat()},
         )
     if (ends_on - starts_on).days > PERIOD_MAX_DAYS:
         last = starts_on + dt.timedelta(days=PERIOD_MAX_DAYS)
-        raise ApplicationError(
+        raise _period_refusal(
             _(
                 "The period lasts %(days)s days; a period lasts at most two years "
                 "(%(most)s days): end it on %(last)s or earlier, and ask for a renewal later."
@@ -104,10 +98,13 @@ def _check_period(starts_on: dt.date, ends_on: dt.date) -> None:
                 "last": last.isoformat(),
             },
             code="period_too_long",
-            field_errors={
-                "ends_on": [_("Choose %(last)s or an earlier date.") % {"last": last.isoformat()}]
-            },
+            field="ends_on",
+            hint=_("Choose %(last)s or an earlier date.") % {"last": last.isoformat()},
         )
+
+
+def _period_refusal(message: str, *, code: str, field: str, hint: str) -> ApplicationError:
+    return ApplicationError(message, code=code, field_errors={field: [hint]})
 
 
 def _check_device_cap(device_cap: int) -> None:

@@ -75,7 +75,7 @@ def _delete_stored_file(row) -> None:
             pass  # the sweep removes it later; the original error is the one to report
 
 
-def _store(row, *, filename: str, data: bytes, audit: dict) -> None:
+def _store(row, *, filename: str, data: bytes, actor, after: dict) -> None:
     """Write the accepted bytes and the row; if the row is not stored, neither is the file.
 
     The row is saved in a savepoint so that a unique violation — two uploads of one name at
@@ -87,10 +87,10 @@ def _store(row, *, filename: str, data: bytes, audit: dict) -> None:
         with transaction.atomic():
             row.save()
             audit_record(
-                actor=audit["actor"],
+                actor=actor,
                 instance=row,
                 action="upload",
-                after=audit["after"],
+                after=after,
                 organisation=row.company.organisation,
             )
     except IntegrityError:
@@ -133,10 +133,8 @@ def model_upload(*, company, actor, name: str, upload) -> ModelArtifact:
         artifact,
         filename=f"model.{fmt}",
         data=data,
-        audit={
-            "actor": actor,
-            "after": {"name": name, "sha256": artifact.sha256, "layers": artifact.layer_summary},
-        },
+        actor=actor,
+        after={"name": name, "sha256": artifact.sha256, "layers": artifact.layer_summary},
     )
     return artifact
 
@@ -165,7 +163,8 @@ def dataset_upload(*, company, actor, name: str, upload) -> Dataset:
         dataset,
         filename=f"data.{suffix}",
         data=data,
-        audit={"actor": actor, "after": {"name": name, "samples": loaded.n_samples}},
+        actor=actor,
+        after={"name": name, "samples": loaded.n_samples},
     )
     return dataset
 

@@ -450,10 +450,11 @@ def jobs_end_unrunnable(*, now: dt.datetime | None = None) -> list[int]:
             job = lock_job(job_id)
             if job is None or job.status != EvaluationJob.Status.QUEUED:
                 continue
-            reason = None if job.cancel_requested else _unrunnable_reason(job, today)
-            if reason is None and not job.cancel_requested:
+            # The owner's own cancel needs no reason; otherwise the allocation gives one.
+            reason = ("", "") if job.cancel_requested else _unrunnable_reason(job, today)
+            if reason is None:
                 continue
-            code, message = reason or ("", "")
+            code, message = reason
             now = clock.now()
             if not EvaluationJob.objects.filter(
                 pk=job.pk, status=EvaluationJob.Status.QUEUED
@@ -467,7 +468,7 @@ def jobs_end_unrunnable(*, now: dt.datetime | None = None) -> list[int]:
                 continue
             ledger.ledger_settle(workload=job.workload, used=0)
             workloads.workload_finish(workload_id=job.workload_id, at=now)
-            if reason:
+            if message:
                 _notify_submitter(job, EvaluationJob.Status.CANCELLED, message)
             ended.append(job.pk)
     return ended
