@@ -2,12 +2,17 @@
 
 Uploaded files are size-limited before parsing and never unpickled. ``encode_labels`` is the one
 place a data set is checked against a model (feature count, labels within the model's classes).
+Built-ins include fixed train / held-out splits for benchmarks (``BUILTIN_SEEDS``), the same on
+every machine; ``dataset_sha256`` is the content hash results record.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
+import hashlib
 import io
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +22,25 @@ from innovation_center.kernel.errors import DatasetError
 from innovation_center.kernel.labels import json_label, normalise_label
 from innovation_center.kernel.sources import DEFAULT_MAX_BYTES, Source, read_npz, read_source
 
-BUILTINS = ("digits", "iris", "breast_cancer", "wine")
+NATURAL_BUILTINS = ("digits", "iris", "breast_cancer", "wine")
+# Seed of the train / held-out splits (and of the generated set): never change it, results
+# recorded against these sets would stop reproducing.
+SPLIT_SEED = 2026
+SPLIT_TEST_SIZE = 0.3
+SPLIT_BUILTINS = (
+    "digits_train",
+    "digits_holdout",
+    "breast_cancer_train",
+    "breast_cancer_holdout",
+    "synthetic_train",
+    "synthetic_holdout",
+)
+BUILTINS = NATURAL_BUILTINS + SPLIT_BUILTINS
+# The seed each built-in depends on: None for a natural set used whole.
+BUILTIN_SEEDS: dict[str, int | None] = {
+    **{name: None for name in NATURAL_BUILTINS},
+    **{name: SPLIT_SEED for name in SPLIT_BUILTINS},
+}
 
 
 @dataclass(frozen=True)
@@ -91,7 +114,33 @@ def _checked(*, name: str, X: Any, y: Any) -> Dataset:
 
 
 def load_builtin(name: str) -> Dataset:
-    """One of scikit-learn's shipped sets (no download): digits, iris, breast_cancer, wine."""
+    """A built-in set (no download), cached: its arrays are read-only.
+
+    ``digits``, ``iris``, ``breast_cancer``, ``wine``: scikit-learn's shipped sets, whole.
+    ``digits_*``, ``breast_cancer_*``: ``*_train`` / ``*_holdout`` of
+    ``train_test_split(test_size=0.3, random_state=2026, stratify=y)``. ``synthetic_*``: the
+    same split of ``make_classification(n_samples=24000, n_features=64, n_informative=40,
+    n_redundant=8, n_classes=10, n_clusters_per_class=2, class_sep=1.5, random_state=2026)``.
+    """
+    if name not in BUILTINS:
+        raise DatasetError("dataset_unknown_builtin", name=name, choices=", ".join(BUILTINS))
+    return _load_builtin(name)
+
+
+@functools.lru_cache(maxsize=len(BUILTINS))
+def _load_builtin(name: str) -> Dataset:
+    if name in NATURAL_BUILTINS:
+        X, y = _natural(name)
+    else:
+        base, _, part = name.rpartition("_")
+        X_train, X_holdout, y_train, y_holdout = _split(base)
+        X, y = (X_train, y_train) if part == "train" else (X_holdout, y_holdout)
+    dataset = _checked(name=name, X=X, y=np.array(y))
+    dataset.y.setflags(write=False)
+    return dataset
+
+
+def _natural(name: str) -> tuple[np.ndarray, np.ndarray]:
     from sklearn import datasets
 
     loaders = {
@@ -100,10 +149,53 @@ def load_builtin(name: str) -> Dataset:
         "breast_cancer": datasets.load_breast_cancer,
         "wine": datasets.load_wine,
     }
-    if name not in loaders:
-        raise DatasetError("dataset_unknown_builtin", name=name, choices=", ".join(BUILTINS))
-    X, y = loaders[name](return_X_y=True)
-    return _checked(name=name, X=X, y=y)
+    return loaders[name](return_X_y=True)
+
+
+@functools.lru_cache(maxsize=4)
+def _split(base: str) -> tuple[np.ndarray, ...]:
+    """``(X_train, X_holdout, y_train, y_holdout)`` of a natural or the generated set."""
+    from sklearn.datasets import make_classification
+    from sklearn.model_selection import train_test_split
+
+    if base == "synthetic":
+        X, y = make_classification(
+            n_samples=24000,
+            n_features=64,
+            n_informative=40,
+            n_redundant=8,
+            n_classes=10,
+            n_clusters_per_class=2,
+            class_sep=1.5,
+            random_state=SPLIT_SEED,
+        )
+    else:
+        X, y = _natural(base)
+    parts = train_test_split(X, y, test_size=SPLIT_TEST_SIZE, random_state=SPLIT_SEED, stratify=y)
+    for part in parts:
+        part.setflags(write=False)
+    return tuple(parts)
+
+
+def dataset_sha256(dataset: Dataset) -> str:
+    """SHA-256 (hex) of the data set's content, whatever file or loader it came from.
+
+    The bytes hashed: ``b"X"``, the shape as two little-endian int64, the features as
+    C-contiguous little-endian float32, ``b"y"``, then the labels as compact JSON
+    (``json.dumps([json_label(v) ...], separators=(",", ":"))``, UTF-8; bytes labels are
+    decoded as UTF-8 first).
+    """
+    X = np.ascontiguousarray(dataset.X, dtype="<f4")
+    digest = hashlib.sha256()
+    digest.update(b"X")
+    digest.update(np.asarray(X.shape, dtype="<i8").tobytes())
+    digest.update(X.tobytes())
+    digest.update(b"y")
+    labels = [
+        json_label(v.decode("utf-8") if isinstance(v, bytes) else v) for v in dataset.y.tolist()
+    ]
+    digest.update(json.dumps(labels, separators=(",", ":")).encode("utf-8"))
+    return digest.hexdigest()
 
 
 def load_dataset(

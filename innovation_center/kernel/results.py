@@ -20,10 +20,12 @@ from innovation_center.kernel.labels import json_label
 from innovation_center.kernel.model import ModelSpec
 from innovation_center.kernel.roofline import (
     AcceleratorSpec,
+    allreduce_joules,
     allreduce_seconds,
     check_memory,
     per_device_batch,
     shard_device_seconds,
+    shard_energy_joules,
 )
 
 
@@ -44,7 +46,11 @@ class DeviceHandle:
 
 @dataclass
 class ShardResult:
-    """One shard's counts and device time; JSON-safe via to_dict/from_dict."""
+    """One shard's counts, device time and energy; JSON-safe via to_dict/from_dict.
+
+    ``energy_joules`` is the simulated board energy of the shard's steps (no all-reduce); a
+    dict stored before it existed reads as 0.0.
+    """
 
     shard_index: int
     device_id: str
@@ -58,6 +64,7 @@ class ShardResult:
     flops: float
     implementation: str
     failed_attempts: list[str] = field(default_factory=list)
+    energy_joules: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -74,7 +81,9 @@ class ShardResult:
 @dataclass
 class EvaluationResult:
     """Combined result. ``samples_per_s`` is simulated (samples over the simulated elapsed
-    time, the slowest device incl. all-reduce); ``wall_*`` figures are the real CPU run."""
+    time, the slowest device incl. all-reduce); ``wall_*`` figures are the real CPU run.
+    ``energy_joules_total`` is the simulated board energy of every device, all-reduce included.
+    """
 
     accuracy: float
     mean_loss: float
@@ -91,6 +100,7 @@ class EvaluationResult:
     per_device: list[dict[str, Any]]
     retries: list[dict[str, Any]]
     implementation: str
+    energy_joules_total: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -157,6 +167,9 @@ def evaluate_shard(
         wall_seconds=wall,
         flops=float(rows) * model.flops_per_sample,
         implementation=name,
+        energy_joules=shard_energy_joules(
+            model=model, n_samples=rows, spec=handle.spec, batch_size=per_device
+        ),
     )
 
 
@@ -168,7 +181,9 @@ def combine(
 ) -> EvaluationResult:
     """Sum shard results (in shard order) and add the all-reduce to every device.
 
-    ``wall_seconds`` defaults to the sum of the shards' wall times (shards run one by one).
+    Each device's energy is its shards' energy plus the all-reduce at idle power
+    (roofline.IDLE_POWER_FRACTION of its board power). ``wall_seconds`` defaults to the sum
+    of the shards' wall times (shards run one by one).
     """
     if not shard_results:
         raise KernelError("bad_argument", name="shard_results", reason="no shard results")
@@ -195,12 +210,14 @@ def combine(
                 "shards": [],
                 "samples": 0,
                 "compute_seconds": 0.0,
+                "compute_joules": 0.0,
                 "wall_seconds": 0.0,
             },
         )
         entry["shards"].append(result.shard_index)
         entry["samples"] += result.samples
         entry["compute_seconds"] += result.device_seconds
+        entry["compute_joules"] += result.energy_joules
         entry["wall_seconds"] += result.wall_seconds
         for failed_id in result.failed_attempts:
             retries.append(
@@ -216,6 +233,7 @@ def combine(
     per_device = []
     for entry in devices.values():
         total = entry["compute_seconds"] + reduce
+        joules = entry["compute_joules"] + allreduce_joules(seconds=reduce, spec=entry["spec"])
         per_device.append(
             {
                 "device_id": entry["device_id"],
@@ -226,6 +244,7 @@ def combine(
                 "allreduce_seconds": reduce,
                 "device_seconds": total,
                 "wall_seconds": entry["wall_seconds"],
+                "energy_joules": joules,
             }
         )
     device_seconds = {entry["device_id"]: entry["device_seconds"] for entry in per_device}
@@ -248,6 +267,7 @@ def combine(
         per_device=per_device,
         retries=retries,
         implementation="+".join(sorted(implementations)),
+        energy_joules_total=sum(entry["energy_joules"] for entry in per_device),
     )
 
 

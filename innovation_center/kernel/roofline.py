@@ -8,10 +8,22 @@ Per micro-batch of ``m`` rows on one device, for each dense layer (in -> out):
 plus one more such step for the softmax/loss/argmax head. Results of several devices are
 combined with a ring all-reduce of the confusion matrix and two scalars (int64/float64):
     2*(D-1)/D * bytes / interconnect + 2*(D-1) * interconnect_latency_s, on every device.
+
+Power and energy. Each step above (a layer's matrix product on a micro-batch, or the head) has
+a flop_time (flops / peak) and a memory_time (bytes / bandwidth); it takes
+    step_time = busy + launch_overhead_s,  busy = max(flop_time, memory_time)
+and the device draws
+    P = board_power_w * (IDLE_POWER_FRACTION + (1 - IDLE_POWER_FRACTION) * u),
+    u = flop_time / step_time
+u says how close the step comes to the compute roofline, so a launch-bound or memory-bound
+step draws less than full board power. A shard's energy is the sum over its steps of
+step_time * P; the all-reduce (added by results.combine) runs at idle power,
+board_power_w * IDLE_POWER_FRACTION. A spec with board_power_w = 0 uses no energy.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -24,12 +36,16 @@ GIB = 1024**3
 # The largest global batch the simulator takes: a job row stores it as a 32-bit integer, and
 # no device holds a micro-batch anywhere near it. Callers may refuse less (the portal does).
 MAX_BATCH_SIZE = 2**31 - 1
+# Share of board power a device draws when busy with no arithmetic (launches, memory, idle).
+IDLE_POWER_FRACTION = 0.3
 
 
 @dataclass(frozen=True)
 class AcceleratorSpec:
     """A device class. ``peak_tflops`` is the sustained fp32 dense matrix-product rate and
-    ``memory_bandwidth_gbps`` the device copy rate counting reads plus writes (GB = 1e9 B)."""
+    ``memory_bandwidth_gbps`` the device copy rate counting reads plus writes (GB = 1e9 B).
+    ``board_power_w`` is the vendor's published board power / TDP of the class (0: unknown,
+    no energy is reported) and ``power_source`` where that figure comes from."""
 
     name: str
     peak_tflops: float
@@ -40,6 +56,8 @@ class AcceleratorSpec:
     interconnect_latency_s: float = 5e-6
     reserved_memory_gib: float = 0.5
     description: str = ""
+    board_power_w: float = 0.0
+    power_source: str = ""
 
     def __post_init__(self) -> None:
         for name in ("peak_tflops", "memory_gib", "memory_bandwidth_gbps", "interconnect_gbps"):
@@ -47,6 +65,8 @@ class AcceleratorSpec:
                 raise KernelError("bad_argument", name=name, reason="must be positive")
         if self.launch_overhead_s < 0 or self.interconnect_latency_s < 0:
             raise KernelError("bad_argument", name="overheads", reason="must not be negative")
+        if not (math.isfinite(self.board_power_w) and self.board_power_w >= 0):
+            raise KernelError("bad_argument", name="board_power_w", reason="must be 0 or more")
 
     @property
     def usable_bytes(self) -> float:
@@ -57,6 +77,7 @@ class AcceleratorSpec:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AcceleratorSpec:
+        """The inverse of to_dict; dicts stored before the power fields get 0 W and ""."""
         return cls(**data)
 
 
@@ -75,6 +96,8 @@ PRESETS: dict[str, AcceleratorSpec] = {
             launch_overhead_s=50e-6,  # Fitted on the launch-bound digits model (0.25 ms).
             interconnect_latency_s=3e-6,
             description="NVIDIA H200 SXM, fp32, calibrated on a real device",
+            board_power_w=700.0,
+            power_source="NVIDIA H200 SXM datasheet: up to 700 W TDP",
         ),
         AcceleratorSpec(
             name="sim-a100",
@@ -85,6 +108,8 @@ PRESETS: dict[str, AcceleratorSpec] = {
             launch_overhead_s=50e-6,
             interconnect_latency_s=3e-6,
             description="NVIDIA A100 80 GB SXM, fp32, scaled from the datasheet",
+            board_power_w=400.0,
+            power_source="NVIDIA A100 80GB SXM datasheet: 400 W TDP",
         ),
         AcceleratorSpec(
             name="sim-ascend910",
@@ -95,6 +120,8 @@ PRESETS: dict[str, AcceleratorSpec] = {
             launch_overhead_s=60e-6,
             interconnect_latency_s=10e-6,
             description="Huawei Ascend 910, fp32 assumed, scaled from the datasheet",
+            board_power_w=310.0,
+            power_source="Huawei Ascend 910 datasheet: 310 W max power",
         ),
         AcceleratorSpec(
             name="sim-t4",
@@ -105,6 +132,8 @@ PRESETS: dict[str, AcceleratorSpec] = {
             launch_overhead_s=40e-6,
             interconnect_latency_s=10e-6,
             description="NVIDIA T4, fp32, scaled from the datasheet",
+            board_power_w=70.0,
+            power_source="NVIDIA T4 datasheet: 70 W TDP",
         ),
     )
 }
@@ -119,33 +148,81 @@ def get_preset(name: str) -> AcceleratorSpec:
         ) from None
 
 
-def _step_seconds(*, model: ModelSpec, rows: int, spec: AcceleratorSpec) -> float:
-    """Device time of one micro-batch of ``rows`` through the whole network."""
-    if rows <= 0:
-        return 0.0
+def _steps(*, model: ModelSpec, rows: int, spec: AcceleratorSpec):
+    """``(flop_time, memory_time)`` of each step of one micro-batch: every layer, then the head."""
     peak = spec.peak_tflops * 1e12
     bandwidth = spec.memory_bandwidth_gbps * 1e9
-    seconds = 0.0
     for layer in model.layers:
         flops = 2.0 * rows * layer.inputs * layer.outputs
         moved = 4.0 * (
             rows * layer.inputs + layer.weight.size + layer.outputs + rows * layer.outputs
         )
-        seconds += max(flops / peak, moved / bandwidth) + spec.launch_overhead_s
+        yield flops / peak, moved / bandwidth
     classes = model.output_dim
     head_flops = 5.0 * rows * classes
     head_bytes = 4.0 * rows * classes + 8.0 * rows
-    return seconds + max(head_flops / peak, head_bytes / bandwidth) + spec.launch_overhead_s
+    yield head_flops / peak, head_bytes / bandwidth
+
+
+def _step_seconds(*, model: ModelSpec, rows: int, spec: AcceleratorSpec) -> float:
+    """Device time of one micro-batch of ``rows`` through the whole network."""
+    if rows <= 0:
+        return 0.0
+    *layers, (head_flop, head_memory) = _steps(model=model, rows=rows, spec=spec)
+    seconds = 0.0
+    for flop_time, memory_time in layers:
+        seconds += max(flop_time, memory_time) + spec.launch_overhead_s
+    # Summed in this order since 1.x, so device-seconds are bit-for-bit what they were.
+    return seconds + max(head_flop, head_memory) + spec.launch_overhead_s
+
+
+def step_power_watts(*, flop_time: float, memory_time: float, spec: AcceleratorSpec) -> float:
+    """Board power drawn during one step (see the module docstring)."""
+    step_time = max(flop_time, memory_time) + spec.launch_overhead_s
+    utilisation = flop_time / step_time if step_time > 0 else 0.0
+    return spec.board_power_w * (IDLE_POWER_FRACTION + (1.0 - IDLE_POWER_FRACTION) * utilisation)
+
+
+def _step_joules(*, model: ModelSpec, rows: int, spec: AcceleratorSpec) -> float:
+    """Energy of one micro-batch of ``rows`` through the whole network."""
+    if rows <= 0 or spec.board_power_w == 0:
+        return 0.0
+    joules = 0.0
+    for flop_time, memory_time in _steps(model=model, rows=rows, spec=spec):
+        step_time = max(flop_time, memory_time) + spec.launch_overhead_s
+        power = step_power_watts(flop_time=flop_time, memory_time=memory_time, spec=spec)
+        joules += step_time * power
+    return joules
+
+
+def _micro_batches(*, n_samples: int, batch_size: int) -> tuple[int, int, int]:
+    """``(batch rows, full micro-batches, remainder rows)`` of a shard."""
+    batch_size = max(1, min(batch_size, n_samples)) if n_samples else 1
+    full, remainder = divmod(n_samples, batch_size)
+    return batch_size, full, remainder
 
 
 def shard_device_seconds(
     *, model: ModelSpec, n_samples: int, spec: AcceleratorSpec, batch_size: int
 ) -> float:
     """Simulated seconds for ``n_samples`` rows in micro-batches of ``batch_size`` rows."""
-    batch_size = max(1, min(batch_size, n_samples)) if n_samples else 1
-    full, remainder = divmod(n_samples, batch_size)
+    batch_size, full, remainder = _micro_batches(n_samples=n_samples, batch_size=batch_size)
     seconds = full * _step_seconds(model=model, rows=batch_size, spec=spec)
     return seconds + _step_seconds(model=model, rows=remainder, spec=spec)
+
+
+def shard_energy_joules(
+    *, model: ModelSpec, n_samples: int, spec: AcceleratorSpec, batch_size: int
+) -> float:
+    """Simulated board energy (J) of the steps ``shard_device_seconds`` counts (no all-reduce)."""
+    batch_size, full, remainder = _micro_batches(n_samples=n_samples, batch_size=batch_size)
+    joules = full * _step_joules(model=model, rows=batch_size, spec=spec)
+    return joules + _step_joules(model=model, rows=remainder, spec=spec)
+
+
+def allreduce_joules(*, seconds: float, spec: AcceleratorSpec) -> float:
+    """Energy of ``seconds`` of all-reduce on one device: idle power."""
+    return seconds * spec.board_power_w * IDLE_POWER_FRACTION
 
 
 def allreduce_seconds(*, n_classes: int, specs: list[AcceleratorSpec]) -> float:
