@@ -399,6 +399,15 @@ IDEMPOTENCY_KEY_HOURS = envint("IDEMPOTENCY_KEY_HOURS", 24)
 # For demos and failure drills, so progress can be watched and a worker killed mid-job.
 SHARD_MIN_SECONDS = float(os.environ.get("SHARD_MIN_SECONDS", "0"))
 
+# Energy per job is shown as kWh and an estimate of CO2: kg per kWh of the grid the center
+# draws from. Default: the Central China grid's average emission factor for 2021, published by
+# the Ministry of Ecology and Environment and the National Bureau of Statistics (2024).
+GRID_CO2_KG_PER_KWH = float(os.environ.get("GRID_CO2_KG_PER_KWH", "0.5041"))
+GRID_CO2_SOURCE = os.environ.get(
+    "GRID_CO2_SOURCE",
+    "Central China grid average, 2021 (MEE and NBS, published 2024): 0.5041 kg CO2/kWh",
+)
+
 # Single sign-on through OpenID Connect (mozilla-django-oidc; docs/operations.md): on only when
 # the client and the provider's endpoints are all set, and the keys too for RS*/ES* tokens.
 OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")

@@ -48,6 +48,8 @@ class AcceleratorTypeSerializer(serializers.ModelSerializer):
             "memory_bandwidth_gbps",
             "interconnect_gbps",
             "launch_overhead_us",
+            "board_power_w",
+            "power_source",
         ]
         read_only_fields = fields
 

@@ -126,8 +126,8 @@ class SolutionForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["companies"].queryset = Company.objects.only("id", "legal_name").order_by(
-            "legal_name"
+        self.fields["companies"].queryset = (
+            Company.objects.partners().only("id", "legal_name").order_by("legal_name")
         )
 
     def clean(self):

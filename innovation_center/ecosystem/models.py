@@ -43,6 +43,12 @@ class LifecycleStage(models.TextChoices):
         return cls(values[index + 1]) if index + 1 < len(values) else None
 
 
+class CompanyQuerySet(models.QuerySet):
+    def partners(self):
+        """The incubated companies: every row but the center's own account."""
+        return self.filter(is_center_account=False)
+
+
 class Company(TimeStampedModel):
     class Status(models.TextChoices):
         APPLIED = "applied", _("Applied")
@@ -85,8 +91,22 @@ class Company(TimeStampedModel):
     graduated_on = models.DateField(_("graduated on"), null=True, blank=True)
     exited_on = models.DateField(_("exited on"), null=True, blank=True)
     exit_reason = models.TextField(_("exit reason"), blank=True)
+    # The company agreed to be named on the public showcase and the leaderboards.
+    listed_publicly = models.BooleanField(
+        _("listed publicly"),
+        default=False,
+        db_default=False,
+        help_text=_("Name the company on the public showcase and the benchmark leaderboards."),
+    )
+    # The center's own account: it holds the allocations benchmark suites and verification
+    # runs use. It is not an incubated company, and company lists and figures leave it out.
+    is_center_account = models.BooleanField(
+        _("center account"), default=False, db_default=False, editable=False
+    )
 
     scope = Scope(company="organisation")
+
+    objects = CompanyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("company")
@@ -104,6 +124,11 @@ class Company(TimeStampedModel):
                 condition=~Q(status="exited") | ~Q(exit_reason=""),
                 name="company_exit_has_reason",
                 violation_error_message=_("Say why the company exited."),
+            ),
+            models.UniqueConstraint(
+                fields=["is_center_account"],
+                condition=Q(is_center_account=True),
+                name="company_one_center_account",
             ),
         ]
 

@@ -72,7 +72,7 @@ def company_list(
         .order_by("-started_on", "-id")
         .values("stage")[:1]
     )
-    qs = scoped_queryset(user, Company).only(*COMPANY_LIST_FIELDS)
+    qs = scoped_queryset(user, Company).partners().only(*COMPANY_LIST_FIELDS)
     search = search.strip()
     if search:
         condition = Q(legal_name__icontains=search)
@@ -265,4 +265,4 @@ def solution_in_scope(*, user, solution: Solution) -> bool:
 
 def company_choices() -> QuerySet[Company]:
     """Companies to pick from in staff forms (names only)."""
-    return Company.objects.only("id", "legal_name").order_by("legal_name")
+    return Company.objects.partners().only("id", "legal_name").order_by("legal_name")

@@ -122,7 +122,9 @@ class SolutionSerializer(serializers.ModelSerializer):
 
 class SolutionWriteSerializer(serializers.ModelSerializer):
     companies = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=Company.objects.all(), help_text=_("Ids of the companies behind it.")
+        many=True,
+        queryset=Company.objects.partners(),
+        help_text=_("Ids of the companies behind it."),
     )
 
     class Meta:

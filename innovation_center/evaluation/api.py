@@ -149,7 +149,12 @@ class JobViewSet(
     ordering_fields = ["created_at", "finished_at", "priority", "status"]
     ordering = ["-created_at", "-id"]
     read_actions = ("list", "retrieve", "progress")
-    write_rules = {"create": company_member, "estimate": company_member, "cancel": member_of_row}
+    write_rules = {
+        "create": company_member,
+        "estimate": company_member,
+        "cancel": member_of_row,
+        "rerun": member_of_row,
+    }
     get_serializer_class = serializer_for(
         {
             "create": JobSubmitSerializer,
@@ -203,6 +208,14 @@ class JobViewSet(
         """Cancel: a queued job ends now, fully refunded; a running one at the next shard."""
         job = services.job_cancel(job=self.get_object(), actor=request.user)
         return self.write_response(job)
+
+    @extend_schema(request=None, responses={201: JobSerializer})
+    @action(detail=True, methods=["post"])
+    def rerun(self, request, pk=None):
+        """Run a succeeded job again on its allocation, same inputs; the new job's result
+        records whether the figures came out the same (`rerun_of`)."""
+        job = services.job_rerun(job=self.get_object(), actor=request.user)
+        return self.write_response(job, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(responses=JobProgressSerializer)
     @action(detail=True, methods=["get"])

@@ -72,6 +72,9 @@ class Dataset(TimeStampedModel):
     class Kind(models.TextChoices):
         BUILTIN = "builtin", _("Built-in")
         UPLOADED = "uploaded", _("Uploaded")
+        # A benchmark suite's test set: only its shape and classes are public, its rows never
+        # leave the server, and it runs only on the center's own allocations.
+        HELD_OUT = "heldout", _("Held out")
 
     company = models.ForeignKey(
         "ecosystem.Company",
@@ -90,8 +93,13 @@ class Dataset(TimeStampedModel):
     n_features = models.PositiveIntegerField(_("features"))
     classes = models.JSONField(_("labels"), default=list)
     description = models.TextField(_("description"), blank=True)
+    # SHA-256 of the stored file (uploads); built-in sets are hashed from their arrays.
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
 
-    scope = Scope(company="company__organisation", shared=Q(company__isnull=True))
+    # Held-out sets are the center's: no company reads them, even by id.
+    scope = Scope(
+        company="company__organisation", shared=Q(company__isnull=True) & ~Q(kind="heldout")
+    )
 
     class Meta:
         verbose_name = _("data set")
@@ -99,13 +107,17 @@ class Dataset(TimeStampedModel):
         ordering = ["kind", "name"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(kind="builtin") & Q(company__isnull=True) & ~Q(builtin_name=""))
+                condition=(
+                    Q(kind__in=["builtin", "heldout"])
+                    & Q(company__isnull=True)
+                    & (~Q(builtin_name="") | ~Q(file=""))
+                )
                 | (Q(kind="uploaded") & Q(company__isnull=False)),
                 name="dataset_builtin_or_owned",
             ),
             models.UniqueConstraint(
                 fields=["builtin_name"],
-                condition=Q(kind="builtin"),
+                condition=Q(kind__in=["builtin", "heldout"]) & ~Q(builtin_name=""),
                 name="dataset_builtin_unique",
             ),
             models.UniqueConstraint(
@@ -120,6 +132,10 @@ class Dataset(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_held_out(self) -> bool:
+        return self.kind == self.Kind.HELD_OUT
 
 
 class EvaluationJob(TimeStampedModel):
@@ -187,6 +203,15 @@ class EvaluationJob(TimeStampedModel):
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     # Last sign of life from a worker; the sweeper re-dispatches jobs whose worker went quiet.
     heartbeat_at = models.DateTimeField(_("last progress at"), null=True, blank=True)
+    # "Run again" and the center's verification re-run a stored job with the same inputs.
+    rerun_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reruns",
+        verbose_name=_("re-run of"),
+    )
 
     scope = Scope(company="company__organisation")
 
@@ -307,6 +332,12 @@ class JobResult(models.Model):
     wall_seconds = models.FloatField(_("wall seconds"))
     hours_charged = models.DecimalField(_("hours charged"), max_digits=16, decimal_places=6)
     per_device = models.JSONField(_("per-device breakdown"), default=list)
+    # Simulated board energy of every device's shard (joules; kWh and CO2 are derived).
+    energy_joules = models.FloatField(_("energy (J)"), default=0)
+    # What it takes to run it again and get the same figures (evaluation.provenance).
+    provenance = models.JSONField(_("reproducibility record"), default=dict, blank=True)
+    # Set when a re-run on a center allocation gave the same figures.
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     scope = Scope(company="job__company__organisation")

@@ -41,6 +41,8 @@ def device_spec(accelerator_type: AcceleratorType) -> kernel.AcceleratorSpec:
         interconnect_gbps=float(accelerator_type.interconnect_gbps),
         launch_overhead_s=float(accelerator_type.launch_overhead_us) / 1e6,
         interconnect_latency_s=preset.interconnect_latency_s if preset else 5e-6,
+        board_power_w=float(accelerator_type.board_power_w),
+        power_source=accelerator_type.power_source,
     )
 
 
@@ -85,6 +87,6 @@ def _dataset_from(key: str, path: str | None) -> kernel.Dataset:
 
 
 def load_dataset_row(dataset) -> kernel.Dataset:
-    if dataset.kind == dataset.Kind.BUILTIN:
+    if dataset.builtin_name:
         return _dataset_from(dataset.builtin_name, None)
     return _dataset_from(f"{dataset.pk}", dataset.file.path)

@@ -115,6 +115,7 @@ class JobSerializer(serializers.ModelSerializer):
             "finished_at",
             "created_at",
             "has_result",
+            "rerun_of",
         ]
         read_only_fields = fields
 
@@ -231,6 +232,9 @@ class JobResultSerializer(serializers.ModelSerializer):
             "wall_seconds",
             "hours_charged",
             "per_device",
+            "energy_joules",
+            "provenance",
+            "verified_at",
             "created_at",
         ]
         read_only_fields = fields

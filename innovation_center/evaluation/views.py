@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from innovation_center.accounts.access import (
     company_required,
     get_scoped_or_404,
+    is_center_staff,
     is_company_owner,
     is_member_of,
     sees_several_companies,
@@ -30,7 +31,8 @@ from innovation_center.core.errors import ApplicationError
 from innovation_center.core.forms import apply_service_errors, query_without
 from innovation_center.core.htmx import page_or_fragment
 from innovation_center.core.pagination import paginate
-from innovation_center.evaluation import selectors, services
+from innovation_center.evaluation import provenance, selectors, services
+from innovation_center.evaluation.energy import energy
 from innovation_center.evaluation.forms import (
     DatasetUploadForm,
     JobFilterForm,
@@ -341,8 +343,17 @@ def _job_context(request: HttpRequest, job: EvaluationJob) -> dict:
         "queue": selectors.job_queue_info(job=job),
         "percent": round(100 * job.shards_done / job.shards_total) if job.shards_total else 0,
         "is_member": is_member,
+        "is_staff": is_center_staff(request.user),
         "can_cancel": is_member and not job.is_finished,
+        "energy": energy(result.energy_joules) if result else None,
+        "reproduces": _reproduces(job, result),
     }
+
+
+def _reproduces(job: EvaluationJob, result) -> bool | None:
+    """For a re-run: did it give the original's figures? None when there is nothing to say."""
+    original = getattr(job.rerun_of, "result", None) if job.rerun_of_id and result else None
+    return provenance.compare(original, result).agrees if original else None
 
 
 @staff_or_company_required

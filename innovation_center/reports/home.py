@@ -21,7 +21,7 @@ def home_summary(*, user) -> dict:
     )["n"]
     return {
         "viewer": viewer,
-        "companies": scoped_queryset(user, Company).count(),
+        "companies": scoped_queryset(user, Company).partners().count(),
         "solutions": scoped_queryset(user, Solution).count(),
         "universities": scoped_queryset(user, University).count(),
         "courses": courses["count"],

@@ -46,7 +46,7 @@ def _counts(choices, found: dict, param: str) -> list[Tally]:
 
 
 def companies_by_status() -> list[Tally]:
-    found = dict(Company.objects.values_list("status").annotate(n=Count("id")))
+    found = dict(Company.objects.partners().values_list("status").annotate(n=Count("id")))
     return _counts(Company.Status.choices, found, "status")
 
 
@@ -196,8 +196,10 @@ def monthly_report(*, year: int, month: int, now: dt.datetime | None = None) -> 
         [_("95th percentile queue wait (s)"), waits["p95_seconds"]],
     ]
 
-    applied = Company.objects.filter(applied_on__gte=first, applied_on__lt=last).count()
-    admitted = Company.objects.filter(admitted_on__gte=first, admitted_on__lt=last).count()
+    applied = Company.objects.partners().filter(applied_on__gte=first, applied_on__lt=last).count()
+    admitted = (
+        Company.objects.partners().filter(admitted_on__gte=first, admitted_on__lt=last).count()
+    )
     moves = dict(
         StageMove.objects.filter(moved_at__gte=start, moved_at__lt=end)
         .values_list("to_stage")

@@ -61,11 +61,13 @@ def written(queries) -> list[str]:
 
 
 def test_it_gives_every_company_two_to_five_named_people_and_an_owner(seeded):
-    companies = Organisation.objects.filter(kind=Organisation.Kind.COMPANY).annotate(
+    companies = Organisation.objects.filter(
+        kind=Organisation.Kind.COMPANY, company__is_center_account=False
+    ).annotate(
         people=Count("memberships"),
         owners=Count("memberships", filter=Q(memberships__role=Membership.Role.COMPANY_OWNER)),
     )
-    assert companies.count() == Company.objects.count()
+    assert companies.count() == Company.objects.partners().count()
     for organisation in companies:
         assert 2 <= organisation.people <= 5, organisation.name
         assert organisation.owners >= 1, organisation.name
@@ -101,7 +103,9 @@ def test_it_leaves_exactly_one_pending_invitation_per_company_sent_by_an_owner(s
     pending = pending_invitations(now).select_related("organisation")
     per_organisation = Counter(invitation.organisation_id for invitation in pending)
     companies = set(
-        Organisation.objects.filter(kind=Organisation.Kind.COMPANY).values_list("pk", flat=True)
+        Organisation.objects.filter(
+            kind=Organisation.Kind.COMPANY, company__is_center_account=False
+        ).values_list("pk", flat=True)
     )
     assert set(per_organisation) == companies
     assert set(per_organisation.values()) == {1}
@@ -185,7 +189,7 @@ def test_it_replaces_an_expired_invitation_on_a_later_day_and_then_writes_nothin
         call_command("seed_demo", "--quiet")
         pending = pending_invitations(later)
         per_organisation = Counter(pending.values_list("organisation_id", flat=True))
-        assert len(per_organisation) == Company.objects.count()
+        assert len(per_organisation) == Company.objects.partners().count()
         assert set(per_organisation.values()) == {1}
         assert not first & set(pending.values_list("pk", flat=True))
         # The expired ones were closed, as inviting the same address again closes them.

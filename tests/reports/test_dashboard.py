@@ -46,7 +46,7 @@ def test_it_shows_the_database_counts_of_the_seeded_center(client, seeded):
     client.force_login(factories.center_staff())
     html = client.get(reverse("reports:dashboard")).content.decode()
 
-    for status, n in Company.objects.values_list("status").annotate(n=Count("id")):
+    for status, n in Company.objects.partners().values_list("status").annotate(n=Count("id")):
         assert figure(html, f"status-{status}") == n
     for stage, n in Engagement.objects.values_list("stage").annotate(
         n=Count("company", distinct=True)
@@ -76,7 +76,7 @@ def test_it_links_every_figure_to_the_list_behind_it(client, seeded):
     companies = client.get(status_link.group(1))
     assert (
         companies.context["page_obj"].paginator.count
-        == Company.objects.filter(status="incubating").count()
+        == Company.objects.partners().filter(status="incubating").count()
     )
 
 

@@ -58,6 +58,16 @@ class AcceleratorType(TimeStampedModel):
     launch_overhead_us = models.DecimalField(
         _("launch overhead (µs)"), max_digits=10, decimal_places=3, default=Decimal("5")
     )
+    # Energy per job: the vendor's published board power of the class it imitates.
+    board_power_w = models.DecimalField(
+        _("board power (W)"), max_digits=8, decimal_places=1, default=Decimal("0")
+    )
+    power_source = models.CharField(
+        _("source of the power figure"),
+        max_length=200,
+        blank=True,
+        help_text=_("Where the board power comes from, e.g. the vendor's datasheet TDP."),
+    )
 
     scope = Scope(catalogue=True)
 
@@ -71,7 +81,8 @@ class AcceleratorType(TimeStampedModel):
                 & Q(memory_gib__gt=0)
                 & Q(memory_bandwidth_gbps__gt=0)
                 & Q(interconnect_gbps__gt=0)
-                & Q(launch_overhead_us__gte=0),
+                & Q(launch_overhead_us__gte=0)
+                & Q(board_power_w__gte=0),
                 name="acceleratortype_positive_figures",
                 violation_error_message=_("Peak, memory and bandwidths must be above zero."),
             ),

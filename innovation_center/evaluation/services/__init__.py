@@ -14,11 +14,14 @@ from innovation_center.evaluation.services.submission import (
     Estimate,
     job_cancel,
     job_estimate,
+    job_rerun,
     job_submit,
     jobs_mark_requeued,
     jobs_mark_scheduled,
     jobs_of_workloads,
+    result_mark_verified,
 )
+from innovation_center.evaluation.services.sweeps import jobs_end_unrunnable, jobs_stale
 from innovation_center.evaluation.services.uploads import (
     dataset_upload,
     media_orphans_sweep,
@@ -27,8 +30,6 @@ from innovation_center.evaluation.services.uploads import (
 from innovation_center.evaluation.services.worker import (
     job_finish,
     job_start,
-    jobs_end_unrunnable,
-    jobs_stale,
     shard_execute,
     worker_name,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "job_cancel",
     "job_estimate",
     "job_finish",
+    "job_rerun",
     "job_start",
     "job_submit",
     "jobs_mark_requeued",
@@ -52,5 +54,6 @@ __all__ = [
     "media_orphans_sweep",
     "model_upload",
     "shard_execute",
+    "result_mark_verified",
     "worker_name",
 ]

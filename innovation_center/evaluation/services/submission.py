@@ -22,9 +22,11 @@ from innovation_center.evaluation import runtime
 from innovation_center.evaluation.models import (
     Dataset,
     EvaluationJob,
+    JobResult,
     ModelArtifact,
 )
 from innovation_center.evaluation.services.uploads import kernel_failure
+from innovation_center.evaluation.signals import job_finished
 
 # The reserve covers the estimate plus a margin for retries on slower devices.
 RESERVE_MARGIN = Decimal("1.10")
@@ -59,13 +61,19 @@ def job_estimate(
     allocation: Allocation,
     devices: int,
     batch_size: int,
+    payer=None,
 ) -> Estimate:
     """Check that the job can run and what it will cost, without changing anything.
+
+    `payer` is the company whose allocation pays, when not the job's own: the center's
+    account, for benchmark-suite runs and verification re-runs; only those may run on a
+    held-out data set.
 
     Raises ApplicationError naming the field at fault: another company's rows, an inactive
     allocation, more devices than the cap, shapes that do not match, a batch that does not
     fit device memory, or an estimate above the allocation's balance.
     """
+    payer = payer or company
     if model.company_id != company.pk:
         raise ApplicationError(
             _("Choose one of your models."),
@@ -76,7 +84,10 @@ def job_estimate(
             _("Choose a built-in data set or one of yours."),
             field_errors={"dataset": [_("Choose a built-in data set or one of yours.")]},
         )
-    if allocation.company_id != company.pk:
+    if dataset.is_held_out and not payer.is_center_account:
+        message = _("This data set is held out for a benchmark suite; submit to the suite.")
+        raise ApplicationError(message, code="held_out", field_errors={"dataset": [message]})
+    if allocation.company_id != payer.pk:
         raise ApplicationError(
             _("Choose one of your allocations."),
             field_errors={"allocation": [_("Choose one of your allocations.")]},
@@ -182,6 +193,8 @@ def job_submit(
     devices: int,
     batch_size: int,
     priority: int = 0,
+    payer=None,
+    rerun_of: EvaluationJob | None = None,
 ) -> EvaluationJob:
     """Admit a job: validate, reserve its estimated hours, queue it and wake the scheduler.
 
@@ -199,6 +212,7 @@ def job_submit(
         allocation=allocation,
         devices=devices,
         batch_size=batch_size,
+        payer=payer,
     )
     now = clock.now()
     workload = workloads.workload_create(
@@ -219,6 +233,7 @@ def job_submit(
         batch_size=batch_size,
         priority=priority,
         estimate_hours=estimate.reserve_hours,
+        rerun_of=rerun_of,
     )
     # The compute side shows the work by this line (device and allocation pages).
     workloads.workload_label(workload=workload, label=job.workload_label)
@@ -270,6 +285,8 @@ def job_cancel(*, job: EvaluationJob, actor) -> EvaluationJob:
     ).update(status=EvaluationJob.Status.CANCELLED, cancel_requested=True, finished_at=now):
         ledger.ledger_settle(workload=job.workload, used=0)
         workloads.workload_finish(workload_id=job.workload_id, at=now)
+        job.status = EvaluationJob.Status.CANCELLED
+        job_finished.send(sender=EvaluationJob, job=job, status=job.status)
         wake_scheduler()
     else:
         # Running: it stops at the next shard boundary. Were it requeued after this update,
@@ -301,3 +318,36 @@ def jobs_mark_requeued(*, workload_ids: list[int]) -> int:
     return EvaluationJob.objects.filter(
         workload_id__in=workload_ids, status=EvaluationJob.Status.SCHEDULED
     ).update(status=EvaluationJob.Status.QUEUED, scheduled_at=None)
+
+
+def job_rerun(
+    *, job: EvaluationJob, actor, allocation: Allocation | None = None, payer=None
+) -> EvaluationJob:
+    """Submit a stored job again with the same model, data set, devices and batch size.
+
+    On `allocation` (the original one when not given, while it is active); `payer` as in
+    job_estimate. The new job points back at the one it repeats, and its result page says
+    whether the figures came out the same.
+    """
+    job = EvaluationJob.objects.select_related("company", "model", "dataset", "allocation").get(
+        pk=job.pk
+    )
+    if job.status != EvaluationJob.Status.SUCCEEDED:
+        raise ApplicationError(_("Only a job that succeeded can be run again."), code="not_done")
+    return job_submit(
+        company=job.company,
+        actor=actor,
+        model=job.model,
+        dataset=job.dataset,
+        allocation=allocation or job.allocation,
+        devices=job.devices_requested,
+        batch_size=job.batch_size,
+        priority=job.priority,
+        payer=payer,
+        rerun_of=job,
+    )
+
+
+def result_mark_verified(*, job: EvaluationJob, at: dt.datetime) -> bool:
+    """A re-run on a center allocation agreed with this job's result: it is verified."""
+    return bool(JobResult.objects.filter(job=job, verified_at__isnull=True).update(verified_at=at))

@@ -158,6 +158,7 @@ def dataset_upload(*, company, actor, name: str, upload) -> Dataset:
         n_samples=loaded.n_samples,
         n_features=loaded.n_features,
         classes=loaded.labels(),
+        sha256=runtime.sha256(data),
     )
     _store(
         dataset,
