@@ -16,6 +16,12 @@ from innovation_center.accounts.api import (
     TokenIssueView,
     TokenViewSet,
 )
+from innovation_center.benchmarks.api import (
+    LeaderboardView,
+    SubmissionViewSet,
+    SuiteViewSet,
+    VerificationViewSet,
+)
 from innovation_center.compute.api import (
     AcceleratorTypeViewSet,
     AcceleratorViewSet,
@@ -68,12 +74,16 @@ router.register("models", ModelArtifactViewSet, basename="model")
 router.register("datasets", DatasetViewSet, basename="dataset")
 router.register("jobs", JobViewSet, basename="job")
 router.register("results", JobResultViewSet, basename="result")
+router.register("suites", SuiteViewSet, basename="suite")
+router.register("suite-submissions", SubmissionViewSet, basename="suitesubmission")
+router.register("verifications", VerificationViewSet, basename="verification")
 
 REDOC_CSP = {"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]}
 
 urlpatterns = [
     path("auth/token/", TokenIssueView.as_view(), name="token-issue"),
     path("utilization/", UtilizationView.as_view(), name="utilization"),
+    path("leaderboard/", LeaderboardView.as_view(), name="leaderboard"),
     path("capacity/", CapacityView.as_view(), name="capacity"),
     *router.urls,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

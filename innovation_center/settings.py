@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "innovation_center.talent",
     "innovation_center.compute",
     "innovation_center.evaluation",
+    "innovation_center.benchmarks",
     "innovation_center.reports",
     "innovation_center.demo",
 ]

@@ -27,6 +27,7 @@ ENTRIES = [
     ("evaluation:portal_home", _("Portal"), {COMPANY}),
     ("evaluation:model_list", _("Models"), {COMPANY}),
     ("evaluation:job_list", _("Jobs"), {STAFF, COMPANY}),
+    ("benchmarks:suite_list", _("Benchmarks"), {STAFF, COMPANY}),
     ("reports:monthly", _("Monthly report"), {STAFF}),
     ("accounts:organisation_list", _("People"), {STAFF}),
     ("accounts:my_people", _("People"), {COMPANY, COORDINATOR}),

@@ -18,9 +18,11 @@ from rest_framework.test import APIClient
 from innovation_center.accounts.models import Membership, Notification, NotificationKind
 from innovation_center.accounts.people import invitation_create
 from innovation_center.accounts.services import api_token_issue
+from innovation_center.benchmarks.models import Submission, Suite, Verification
 from innovation_center.compute.models import AllocationRequest
 from innovation_center.ecosystem.models import Engagement, Solution
-from innovation_center.evaluation.models import EvaluationJob, JobResult
+from innovation_center.evaluation.builtins import BENCHMARK_DATASETS, ensure_builtin_datasets
+from innovation_center.evaluation.models import Dataset, EvaluationJob, JobResult
 from innovation_center.talent.models import Course, CrowdTask, Internship, Program, Teacher
 from tests import factories
 
@@ -43,6 +45,10 @@ class CompanyRows:
     # Made once the company's people exist (build_world).
     membership: object = None
     invitation: object = None
+    # Its entry in the world's suite and the center's verification of its result (no new
+    # jobs: they point at the company's two jobs, so job counts stay as they are).
+    submission: object = None
+    verification: object = None
 
 
 @dataclass
@@ -167,7 +173,29 @@ def build_world() -> World:
         ends_on=dt.date(2026, 8, 31),
     )
     device = factories.accelerator("DEV-0001")
+    ensure_builtin_datasets(Dataset, BENCHMARK_DATASETS)
+    suite = Suite.objects.create(
+        name="Digits held out",
+        slug="digits",
+        description="The held-out 30% of the digits.",
+        dataset=Dataset.objects.get(builtin_name="digits_holdout"),
+        accelerator_type=world.a.allocation.accelerator_type,
+        allocation=world.a.allocation,
+    )
+    for rows in (world.a, world.b):
+        now = timezone.now()
+        rows.submission = Submission.objects.create(
+            suite=suite,
+            company=rows.company,
+            model=rows.model,
+            job=rows.finished_job,
+            created_at=now,
+        )
+        rows.verification = Verification.objects.create(
+            original=rows.finished_job, job=rows.job, requested_by=users["admin"], created_at=now
+        )
     world.rows = {
+        "suite": suite,
         "university": university,
         "program": course_program,
         "course": course,

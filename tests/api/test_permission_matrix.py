@@ -202,6 +202,17 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("api:job-progress", "get"): COMPANY_ROW,
     ("api:result-list", "get"): EVERYONE,
     ("api:result-detail", "get"): COMPANY_ROW,
+    ("api:job-rerun", "post"): MEMBERS_ON_ROW,
+    # Benchmarks: suites are a catalogue; the leaderboard without ?suite= is a 400 ("ok").
+    ("api:suite-list", "get"): EVERYONE,
+    ("api:suite-detail", "get"): EVERYONE,
+    ("api:leaderboard", "get"): EVERYONE,
+    ("api:suitesubmission-list", "get"): EVERYONE,
+    ("api:suitesubmission-list", "post"): MEMBERS_CREATE,
+    ("api:suitesubmission-detail", "get"): COMPANY_ROW,
+    ("api:verification-list", "get"): EVERYONE,
+    ("api:verification-list", "post"): STAFF_CREATE,
+    ("api:verification-detail", "get"): COMPANY_ROW,
 }
 
 # Company A's rows (or the university's, or the catalogue's) that detail URLs point at.
@@ -228,6 +239,9 @@ OBJECTS = {
     "dataset": lambda w: w.a.dataset.pk,
     "job": lambda w: w.a.job.pk,
     "result": lambda w: w.a.finished_job.pk,
+    "suite": lambda w: w.rows["suite"].slug,
+    "suitesubmission": lambda w: w.a.submission.pk,
+    "verification": lambda w: w.a.verification.pk,
 }
 
 

@@ -24,6 +24,8 @@ OTHER_COMPANY = {
     "dataset": lambda w: w.b.dataset.pk,
     "job": lambda w: w.b.job.pk,
     "result": lambda w: w.b.finished_job.pk,
+    "suitesubmission": lambda w: w.b.submission.pk,
+    "verification": lambda w: w.b.verification.pk,
 }
 NOT_COMPANY_ROWS = {
     "token",
@@ -34,7 +36,7 @@ NOT_COMPANY_ROWS = {
     "crowdtask",
     "internship",
 }
-CATALOGUE = {"site", "acceleratortype", "accelerator"}
+CATALOGUE = {"site", "acceleratortype", "accelerator", "suite"}
 
 
 def detail_routes():

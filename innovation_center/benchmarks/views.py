@@ -1,0 +1,152 @@
+"""Benchmark pages: suites and their leaderboards (public), submitting, re-runs, verifying.
+
+The suite list and each leaderboard are readable without an account (the public showcase
+links them): anonymous visitors see listed companies' lines only. Company members submit
+their own models and follow their runs; center staff verify results.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from innovation_center.accounts.access import (
+    company_required,
+    get_scoped_or_404,
+    is_center_staff,
+    is_member_of,
+    staff_required,
+)
+from innovation_center.benchmarks import selectors, services
+from innovation_center.benchmarks.models import Suite
+from innovation_center.core.errors import ApplicationError
+from innovation_center.evaluation import selectors as evaluation_selectors
+from innovation_center.evaluation import services as evaluation
+from innovation_center.evaluation.models import EvaluationJob
+
+
+class SubmitForm(forms.Form):
+    model = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Model"))
+
+    def __init__(self, *args, models, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["model"].queryset = models
+
+
+def suite_list(request: HttpRequest) -> HttpResponse:
+    device_class = request.GET.get("device_class", "")
+    suites = selectors.suite_list(device_class=device_class)
+    classes = sorted(set(selectors.suite_list().values_list("accelerator_type__name", flat=True)))
+    return render(
+        request,
+        "benchmarks/suite_list.html",
+        {"suites": suites, "classes": classes, "device_class": device_class},
+    )
+
+
+def _member_context(request: HttpRequest, suite: Suite) -> dict:
+    company = evaluation_selectors.member_company(
+        user=request.user, company_id=request.GET.get("company")
+    )
+    if company is None:
+        return {}
+    models = evaluation_selectors.model_list(user=request.user, company=company).filter(
+        input_dim=suite.dataset.n_features
+    )
+    left, frees_at = services.submissions_left(suite=suite, company=company)
+    return {
+        "company": company,
+        "form": SubmitForm(models=models),
+        "runs": selectors.company_runs(suite=suite, user=request.user, company=company),
+        "left": left,
+        "frees_at": frees_at,
+    }
+
+
+def suite_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    suite = get_object_or_404(
+        Suite.objects.select_related("dataset", "training_dataset", "accelerator_type"), slug=slug
+    )
+    user = request.user if request.user.is_authenticated else None
+    context = {
+        "suite": suite,
+        "entries": selectors.leaderboard(suite=suite, user=user),
+        "is_staff": is_center_staff(request.user),
+    }
+    if user is not None:
+        context.update(_member_context(request, suite))
+    return render(request, "benchmarks/suite_detail.html", context)
+
+
+@require_POST
+@company_required
+def suite_submit(request: HttpRequest, slug: str) -> HttpResponse:
+    suite = get_object_or_404(Suite, slug=slug)
+    company = evaluation_selectors.member_company(
+        user=request.user, company_id=request.POST.get("company")
+    )
+    if company is None:
+        raise PermissionDenied(_("Only members of a partner company submit to suites."))
+    form = SubmitForm(
+        request.POST, models=evaluation_selectors.model_list(user=request.user, company=company)
+    )
+    if not form.is_valid():
+        messages.error(request, _("Choose one of your models to submit."))
+        return redirect("benchmarks:suite_detail", slug=slug)
+    try:
+        submission = services.suite_submit(
+            suite=suite, company=company, model=form.cleaned_data["model"], actor=request.user
+        )
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("%(model)s was submitted as job #%(job)s; it runs on the center's hours.")
+            % {"model": submission.model.name, "job": submission.job_id},
+        )
+    return redirect("benchmarks:suite_detail", slug=slug)
+
+
+def _job(request: HttpRequest, pk: int) -> EvaluationJob:
+    return get_scoped_or_404(
+        request.user, EvaluationJob, EvaluationJob.objects.select_related("company"), pk=pk
+    )
+
+
+@require_POST
+@staff_required
+def job_verify(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job(request, pk)
+    try:
+        verification = services.result_verify(job=job, actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("Job #%(job)s is being re-run as job #%(rerun)s on the center's allocation.")
+            % {"job": job.pk, "rerun": verification.job_id},
+        )
+    return redirect("evaluation:job_detail", pk=pk)
+
+
+@require_POST
+@company_required
+def job_rerun(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job(request, pk)
+    if not is_member_of(request.user, job.company):
+        raise PermissionDenied(_("Only the company's members run its jobs again."))
+    try:
+        again = evaluation.job_rerun(job=job, actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("evaluation:job_detail", pk=pk)
+    messages.success(request, _("Job #%(id)s runs the same inputs again.") % {"id": again.pk})
+    return redirect("evaluation:job_detail", pk=again.pk)
