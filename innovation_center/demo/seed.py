@@ -28,7 +28,16 @@ from innovation_center.accounts.models import Membership, Organisation
 from innovation_center.compute.models import Lease
 from innovation_center.compute.services import allocations_advance
 from innovation_center.core import clock
-from innovation_center.demo import companies, compute, demand, network, people, portal, talent
+from innovation_center.demo import (
+    benchmarks,
+    companies,
+    compute,
+    demand,
+    network,
+    people,
+    portal,
+    talent,
+)
 from innovation_center.demo.common import SEED
 from innovation_center.demo.data.people import CENTER_NAME, DEMO_PASSWORD, DEMO_USERS
 from innovation_center.demo.data.talent import COORDINATOR_UNIVERSITY
@@ -159,6 +168,10 @@ def demo_seed(*, now: dt.datetime | None = None) -> DemoSeedResult:
         now=now,
     )
     portal.seed_portal(company=owner_company, owner=users["owner"])
+    benchmarks.seed_benchmarks(
+        admin=users["admin"],
+        entrants=[(owner_company, users["owner"], 48), (rival_company, users["rival"], 16)],
+    )
     demand.seed_demand(incubating, owner_company=owner_company, rival_company=rival_company)
 
     after = demo_row_counts()

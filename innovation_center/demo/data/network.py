@@ -15,6 +15,8 @@ ACCELERATOR_TYPES = [
         "memory_bandwidth_gbps": Decimal("1228.00"),
         "interconnect_gbps": Decimal("90.00"),
         "launch_overhead_us": Decimal("10.000"),
+        "board_power_w": Decimal("310.0"),
+        "power_source": "Huawei Ascend 910 datasheet: 310 W max power",
     },
     {
         "name": "H200 (sim)",
@@ -25,6 +27,8 @@ ACCELERATOR_TYPES = [
         "memory_bandwidth_gbps": Decimal("4221.00"),
         "interconnect_gbps": Decimal("450.00"),
         "launch_overhead_us": Decimal("8.000"),
+        "board_power_w": Decimal("700.0"),
+        "power_source": "NVIDIA H200 SXM datasheet: up to 700 W TDP",
     },
     {
         "name": "A100 80GB (sim)",
@@ -35,6 +39,8 @@ ACCELERATOR_TYPES = [
         "memory_bandwidth_gbps": Decimal("2039.00"),
         "interconnect_gbps": Decimal("300.00"),
         "launch_overhead_us": Decimal("8.000"),
+        "board_power_w": Decimal("400.0"),
+        "power_source": "NVIDIA A100 80GB SXM datasheet: 400 W TDP",
     },
     {
         "name": "T4 (sim)",
@@ -45,6 +51,8 @@ ACCELERATOR_TYPES = [
         "memory_bandwidth_gbps": Decimal("320.00"),
         "interconnect_gbps": Decimal("32.00"),
         "launch_overhead_us": Decimal("10.000"),
+        "board_power_w": Decimal("70.0"),
+        "power_source": "NVIDIA T4 datasheet: 70 W TDP",
     },
 ]
 
