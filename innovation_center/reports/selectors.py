@@ -25,6 +25,7 @@ from innovation_center.ecosystem.models import (
     Solution,
     StageMove,
 )
+from innovation_center.evaluation.energy import energy
 from innovation_center.evaluation.models import EvaluationJob, JobResult
 from innovation_center.talent.models import Course, CrowdTask, Internship, University
 
@@ -185,13 +186,21 @@ def monthly_report(*, year: int, month: int, now: dt.datetime | None = None) -> 
 
     jobs = EvaluationJob.objects.filter(created_at__gte=start, created_at__lt=end)
     job_counts = dict(jobs.values_list("status").annotate(n=Count("id")))
-    charged = JobResult.objects.filter(job__in=jobs).aggregate(h=Sum("hours_charged"))["h"]
+    totals = JobResult.objects.filter(job__in=jobs).aggregate(
+        h=Sum("hours_charged"), j=Sum("energy_joules")
+    )
+    charged, used = totals["h"], energy(totals["j"] or 0.0)
     waits = compute.queue_waits(year=year, month=month)
     job_rows = [
         [str(label), job_counts.get(value, 0)] for value, label in EvaluationJob.Status.choices
     ]
     job_rows += [
         [_("Accelerator-hours charged"), round(float(charged or 0), 6)],
+        [_("Energy of the evaluations (kWh)"), round(used.kwh, 6)],
+        [
+            _("Estimated CO2 (kg, at %(factor)s kg/kWh)") % {"factor": used.grid_factor},
+            round(used.co2_kg, 6),
+        ],
         [_("Median queue wait (s)"), waits["median_seconds"]],
         [_("95th percentile queue wait (s)"), waits["p95_seconds"]],
     ]

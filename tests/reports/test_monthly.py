@@ -1,6 +1,7 @@
 import csv
 import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -10,6 +11,7 @@ from openpyxl import load_workbook
 
 from innovation_center.compute.models import Lease
 from innovation_center.ecosystem.models import Solution
+from innovation_center.evaluation.models import EvaluationJob, JobResult
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -61,6 +63,44 @@ def test_it_downloads_a_csv_with_every_section(client, month_of_activity):
     assert hours[1] == ["Chutian Vision", "720.0", "360.0"]
     launched = section(rows, "Solutions launched")
     assert launched[1][:3] == ["Steel defect detection", "Smart manufacturing", "2026-04-20"]
+
+
+@pytest.mark.parametrize("factor", [0.5041, 0.25])
+def test_it_reports_the_month_s_evaluation_energy_and_co2_at_the_grid_factor(
+    client, month_of_activity, settings, factor
+):
+    settings.GRID_CO2_KG_PER_KWH = factor
+    grant = month_of_activity.allocations.get()
+    # Two jobs submitted in April (Shanghai), one on 1 May 00:30 Shanghai: not April's.
+    for created, joules in [
+        (dt.datetime(2026, 4, 3, 10, tzinfo=TZ), 1.8e6),
+        (dt.datetime(2026, 4, 30, 23, 59, tzinfo=TZ), 5.4e6),
+        (dt.datetime(2026, 5, 1, 0, 30, tzinfo=TZ), 9.0e6),
+    ]:
+        job = factories.job(grant, status="succeeded")
+        EvaluationJob.objects.filter(pk=job.pk).update(created_at=created)  # auto_now_add
+        JobResult.objects.create(
+            job=job,
+            accuracy=1.0,
+            mean_loss=0.1,
+            samples=1,
+            correct=1,
+            confusion_matrix=[[1]],
+            samples_per_second=1.0,
+            device_seconds=Decimal("1"),
+            wall_seconds=1.0,
+            hours_charged=Decimal("0.000278"),
+            energy_joules=joules,
+        )
+    client.force_login(factories.center_staff())
+    response = client.get(reverse("reports:monthly"), {"month": "2026-04", "format": "csv"})
+    rows = section(
+        list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")))),
+        "Evaluation jobs submitted",
+    )
+    figures = dict(row for row in rows if len(row) == 2)
+    assert float(figures["Energy of the evaluations (kWh)"]) == pytest.approx(2.0)  # 7.2 MJ
+    assert float(figures[f"Estimated CO2 (kg, at {factor} kg/kWh)"]) == pytest.approx(2.0 * factor)
 
 
 def test_it_downloads_an_xlsx_a_spreadsheet_program_opens(client, month_of_activity):
