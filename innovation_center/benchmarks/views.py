@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -26,9 +27,10 @@ from innovation_center.accounts.access import (
 from innovation_center.benchmarks import selectors, services
 from innovation_center.benchmarks.models import Suite
 from innovation_center.core.errors import ApplicationError
+from innovation_center.core.forms import form_page
 from innovation_center.evaluation import selectors as evaluation_selectors
 from innovation_center.evaluation import services as evaluation
-from innovation_center.evaluation.models import EvaluationJob
+from innovation_center.evaluation.models import Dataset, EvaluationJob
 
 
 class SubmitForm(forms.Form):
@@ -39,6 +41,32 @@ class SubmitForm(forms.Form):
         self.fields["model"].queryset = models
 
 
+class SuiteForm(forms.ModelForm):
+    """Staff define a suite: its held-out set, metric, device class, center allocation, rules."""
+
+    class Meta:
+        model = Suite
+        fields = list(services.SUITE_FIELDS)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dataset"].queryset = Dataset.objects.filter(kind=Dataset.Kind.HELD_OUT)
+        self.fields["training_dataset"].queryset = Dataset.objects.filter(kind=Dataset.Kind.BUILTIN)
+        self.fields["allocation"].queryset = services.center_allocations()
+
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"]
+        if slug in RESERVED_SLUGS:
+            raise forms.ValidationError(
+                _("“%(slug)s” is a page of its own; choose another short name.") % {"slug": slug}
+            )
+        return slug
+
+
+# Paths under /benchmarks/ that a suite's short name would shadow.
+RESERVED_SLUGS = {"new", "jobs"}
+
+
 def suite_list(request: HttpRequest) -> HttpResponse:
     device_class = request.GET.get("device_class", "")
     suites = selectors.suite_list(device_class=device_class)
@@ -46,7 +74,12 @@ def suite_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "benchmarks/suite_list.html",
-        {"suites": suites, "classes": classes, "device_class": device_class},
+        {
+            "suites": suites,
+            "classes": classes,
+            "device_class": device_class,
+            "is_staff": is_center_staff(request.user),
+        },
     )
 
 
@@ -150,3 +183,36 @@ def job_rerun(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("evaluation:job_detail", pk=pk)
     messages.success(request, _("Job #%(id)s runs the same inputs again.") % {"id": again.pk})
     return redirect("evaluation:job_detail", pk=again.pk)
+
+
+def _suite_fields(form) -> dict:
+    return {name: form.cleaned_data[name] for name in services.SUITE_FIELDS}
+
+
+@staff_required
+def suite_create(request: HttpRequest) -> HttpResponse:
+    return form_page(
+        request,
+        form_class=SuiteForm,
+        save=lambda form: services.suite_save(actor=request.user, **_suite_fields(form)),
+        title=_("New benchmark suite"),
+        cancel_url=reverse("benchmarks:suite_list"),
+        success_url=lambda suite: reverse("benchmarks:suite_detail", args=[suite.slug]),
+        message=lambda suite: _("The suite %(name)s was created.") % {"name": suite.name},
+    )
+
+
+@staff_required
+def suite_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    suite = get_object_or_404(Suite, slug=slug)
+    return form_page(
+        request,
+        form_class=SuiteForm,
+        instance=suite,
+        save=lambda form: services.suite_save(
+            actor=request.user, suite=suite, **_suite_fields(form)
+        ),
+        title=_("Change the suite %(name)s") % {"name": suite.name},
+        cancel_url=reverse("benchmarks:suite_detail", args=[slug]),
+        success_url=lambda saved: reverse("benchmarks:suite_detail", args=[saved.slug]),
+    )

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from innovation_center.benchmarks.models import Submission, Verification
+from innovation_center.benchmarks.models import Submission, Suite, Verification
 from innovation_center.evaluation.models import EvaluationJob, JobResult
 from tests.benchmarks.conftest import company_model
 
@@ -77,3 +77,70 @@ def test_another_company_reaches_neither_the_run_nor_the_held_out_set(
     client.force_login(owner)
     listing = client.get(reverse("evaluation:dataset_list")).content.decode()
     assert center.dataset.name not in listing
+
+
+def suite_form(center, **changes):
+    fields = {
+        "name": "Digits, two devices",
+        "slug": "digits-2",
+        "description": "The held-out digits on two devices.",
+        "dataset": center.dataset_id,
+        "training_dataset": center.training_dataset_id,
+        "metric": "accuracy",
+        "accelerator_type": center.accelerator_type_id,
+        "allocation": center.allocation_id,
+        "devices": 2,
+        "batch_size": 128,
+        "weekly_limit": 2,
+        "is_open": "on",
+    }
+    fields.update(changes)
+    return fields
+
+
+def test_staff_define_a_suite_and_change_its_rules(client, center, people):
+    client.force_login(people.staff)
+    assert "New suite" in client.get(reverse("benchmarks:suite_list")).content.decode()
+    assert client.get(reverse("benchmarks:suite_create")).status_code == 200
+    response = client.post(reverse("benchmarks:suite_create"), suite_form(center))
+    assert response.status_code == 302
+    suite = Suite.objects.get(slug="digits-2")
+    assert (suite.devices, suite.batch_size, suite.weekly_limit) == (2, 128, 2)
+    assert suite.created_by == people.staff
+    response = client.post(
+        reverse("benchmarks:suite_edit", args=["digits-2"]),
+        suite_form(center, weekly_limit=5, is_open=""),
+    )
+    assert response.status_code == 302
+    suite.refresh_from_db()
+    assert (suite.weekly_limit, suite.is_open) == (5, False)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"dataset": "training"}, "dataset", "Select a valid choice"),
+        ({"devices": 3}, "devices", "at most 2 devices"),
+        ({"slug": "new"}, "slug", "is a page of its own"),
+    ],
+)
+def test_a_suite_that_breaks_a_rule_is_not_saved_and_says_why(
+    client, center, people, changes, field, message
+):
+    if changes.get("dataset") == "training":
+        changes = {"dataset": center.training_dataset_id}
+    client.force_login(people.staff)
+    response = client.post(reverse("benchmarks:suite_create"), suite_form(center, **changes))
+    assert response.status_code == 200
+    assert message in " ".join(response.context["form"].errors[field])
+    assert list(Suite.objects.values_list("slug", flat=True)) == [center.slug]
+
+
+def test_a_company_member_cannot_define_or_change_a_suite(client, center, people):
+    client.force_login(people.owner)
+    assert "New suite" not in client.get(reverse("benchmarks:suite_list")).content.decode()
+    assert client.post(reverse("benchmarks:suite_create"), suite_form(center)).status_code == 403
+    edit = reverse("benchmarks:suite_edit", args=[center.slug])
+    assert client.post(edit, suite_form(center, weekly_limit=99)).status_code == 403
+    center.refresh_from_db()
+    assert center.weekly_limit == 3 and Suite.objects.count() == 1
