@@ -7,6 +7,8 @@ their own models and follow their runs; center staff verify results.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -26,6 +28,8 @@ from innovation_center.accounts.access import (
 )
 from innovation_center.benchmarks import selectors, services
 from innovation_center.benchmarks.models import Suite
+from innovation_center.compute.models import AcceleratorType
+from innovation_center.core import clock
 from innovation_center.core.errors import ApplicationError
 from innovation_center.core.forms import form_page
 from innovation_center.evaluation import selectors as evaluation_selectors
@@ -64,7 +68,32 @@ class SuiteForm(forms.ModelForm):
 
 
 # Paths under /benchmarks/ that a suite's short name would shadow.
-RESERVED_SLUGS = {"new", "jobs"}
+RESERVED_SLUGS = {"new", "jobs", "allocations"}
+
+
+class CenterGrantForm(forms.Form):
+    """Hours for the center's own account: suites and verification runs are charged to them."""
+
+    accelerator_type = forms.ModelChoiceField(
+        queryset=AcceleratorType.objects.order_by("name"), label=gettext_lazy("Device class")
+    )
+    hours = forms.DecimalField(
+        label=gettext_lazy("Accelerator-hours"), min_value=Decimal("0.01"), decimal_places=2
+    )
+    device_cap = forms.IntegerField(
+        label=gettext_lazy("Concurrent-device cap"), min_value=1, max_value=1000
+    )
+    starts_on = forms.DateField(label=gettext_lazy("Starts on"))
+    ends_on = forms.DateField(label=gettext_lazy("Ends on"))
+    purpose = forms.CharField(
+        label=gettext_lazy("Purpose"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    overcommit_reason = forms.CharField(
+        label=gettext_lazy("Reason to grant beyond the pool's limit"),
+        required=False,
+        max_length=500,
+        help_text=gettext_lazy("Only needed when the pool is already fully committed."),
+    )
 
 
 def suite_list(request: HttpRequest) -> HttpResponse:
@@ -215,4 +244,28 @@ def suite_edit(request: HttpRequest, slug: str) -> HttpResponse:
         title=_("Change the suite %(name)s") % {"name": suite.name},
         cancel_url=reverse("benchmarks:suite_detail", args=[slug]),
         success_url=lambda saved: reverse("benchmarks:suite_detail", args=[saved.slug]),
+    )
+
+
+@staff_required
+def center_allocation_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "benchmarks/center_allocations.html",
+        {"allocations": services.center_allocations(), "today": clock.today()},
+    )
+
+
+@staff_required
+def center_allocation_create(request: HttpRequest) -> HttpResponse:
+    return form_page(
+        request,
+        form_class=CenterGrantForm,
+        save=lambda form: services.center_allocation_grant(actor=request.user, **form.cleaned_data),
+        title=_("Grant the center's account hours"),
+        cancel_url=reverse("benchmarks:center_allocations"),
+        message=lambda grant: (
+            _("The center's account has %(hours)s hours on %(type)s.")
+            % {"hours": grant.hours_granted, "type": grant.accelerator_type}
+        ),
     )

@@ -1,9 +1,14 @@
 """The benchmark pages: public leaderboard, submitting, following a run, verifying."""
 
+import datetime as dt
+from decimal import Decimal
+
 import pytest
+import time_machine
 from django.urls import reverse
 
 from innovation_center.benchmarks.models import Submission, Suite, Verification
+from innovation_center.benchmarks.services import center_allocations
 from innovation_center.evaluation.models import EvaluationJob, JobResult
 from tests.benchmarks.conftest import company_model
 
@@ -144,3 +149,32 @@ def test_a_company_member_cannot_define_or_change_a_suite(client, center, people
     assert client.post(edit, suite_form(center, weekly_limit=99)).status_code == 403
     center.refresh_from_db()
     assert center.weekly_limit == 3 and Suite.objects.count() == 1
+
+
+def test_staff_grant_the_center_s_account_hours_under_the_pool_s_rules(client, center, people):
+    client.force_login(people.staff)
+    listing = client.get(reverse("benchmarks:center_allocations")).content.decode()
+    assert f"#{center.allocation_id}" in listing
+    form = {
+        "accelerator_type": center.accelerator_type_id,
+        "hours": "12.5",
+        "device_cap": 2,
+        "starts_on": "2026-12-01",
+        "ends_on": "2027-01-31",
+        "purpose": "Verification runs in December",
+    }
+    with time_machine.travel(dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC), tick=False):
+        missing = client.post(
+            reverse("benchmarks:center_allocation_create"), {**form, "purpose": " "}
+        )
+        assert missing.status_code == 200
+        assert missing.context["form"].errors["purpose"] == ["This field is required."]
+        before = set(center_allocations().values_list("pk", flat=True))
+        assert before == {center.allocation_id}
+        response = client.post(reverse("benchmarks:center_allocation_create"), form)
+    assert response.status_code == 302
+    (grant,) = center_allocations().exclude(pk__in=before)
+    assert grant.hours_granted == Decimal("12.50") and grant.company.is_center_account
+    client.force_login(people.owner)
+    assert client.get(reverse("benchmarks:center_allocations")).status_code == 403
+    assert client.post(reverse("benchmarks:center_allocation_create"), form).status_code == 403
