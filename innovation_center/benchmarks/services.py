@@ -12,9 +12,11 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from innovation_center.accounts.models import Organisation
+from innovation_center.accounts.models import NotificationKind, Organisation
+from innovation_center.accounts.notifications import notify_organisation
 from innovation_center.accounts.services import audit_record
 from innovation_center.benchmarks.models import Submission, Suite, Verification
 from innovation_center.compute import services as compute_services
@@ -335,4 +337,46 @@ def verification_decide(*, job: EvaluationJob, status: str) -> Verification | No
                 }
             )
     verification.save()
+    _notify_company(verification)
     return verification
+
+
+def _notify_company(verification: Verification) -> None:
+    """The company whose result was checked hears the outcome (in-app and by e-mail)."""
+    original = verification.original
+    names = {"id": original.pk, "model": original.model.name}
+
+    def compose() -> tuple[str, str]:
+        if verification.outcome == Verification.Outcome.AGREED:
+            return (
+                _("Job #%(id)s is verified") % names,
+                _(
+                    "The center re-ran your evaluation of %(model)s and got the same figures: "
+                    "the result now carries the verified badge."
+                )
+                % names,
+            )
+        if verification.outcome == Verification.Outcome.DISAGREED:
+            return (
+                _("Job #%(id)s could not be verified") % names,
+                _(
+                    "The center re-ran your evaluation of %(model)s and the figures differ; "
+                    "the result stays unverified. The job's page shows both runs."
+                )
+                % names,
+            )
+        return (
+            _("The verification of job #%(id)s did not finish") % names,
+            _(
+                "The center's re-run of your evaluation of %(model)s ended without a result; "
+                "staff may start it again. Your result is unchanged."
+            )
+            % names,
+        )
+
+    notify_organisation(
+        organisation=original.company.organisation,
+        kind=NotificationKind.JOB_FINISHED,
+        compose=compose,
+        url=reverse("evaluation:job_detail", args=[original.pk]),
+    )

@@ -7,6 +7,7 @@ import pytest
 import time_machine
 
 from innovation_center import kernel
+from innovation_center.accounts.models import Notification
 from innovation_center.benchmarks import selectors, services
 from innovation_center.benchmarks.models import Verification
 from innovation_center.compute.selectors import allocation_balance
@@ -113,6 +114,8 @@ def test_staff_verify_a_result_and_the_badge_follows_agreeing_figures(
     assert verification.outcome == Verification.Outcome.AGREED
     assert verification.loss_relative_difference <= provenance.LOSS_RELATIVE_TOLERANCE
     assert JobResult.objects.get(job=original).verified_at is not None
+    told = Notification.objects.filter(user=owner, subject=f"Job #{original.pk} is verified")
+    assert told.count() == 1 and not Notification.objects.filter(user=people.outsider).exists()
     rerun = JobResult.objects.get(job=verification.job)
     assert (rerun.correct, rerun.samples) == (original.result.correct, original.result.samples)
     [entry] = selectors.leaderboard(suite=center, user=None) or [None]
@@ -146,6 +149,9 @@ def test_a_rerun_whose_figures_differ_is_not_verified(
     assert verification.outcome == Verification.Outcome.DISAGREED
     assert "points" in verification.note
     assert JobResult.objects.get(job=original).verified_at is None
+    assert Notification.objects.filter(
+        user=owner, subject=f"Job #{original.pk} could not be verified"
+    ).exists()
 
 
 def test_the_leaderboard_keeps_a_models_best_verified_run_and_ranks_by_rule(
