@@ -178,3 +178,17 @@ def test_staff_grant_the_center_s_account_hours_under_the_pool_s_rules(client, c
     client.force_login(people.owner)
     assert client.get(reverse("benchmarks:center_allocations")).status_code == 403
     assert client.post(reverse("benchmarks:center_allocation_create"), form).status_code == 403
+
+
+@pytest.mark.parametrize("who", ["owner", "member", "outsider"])
+def test_no_page_of_the_portal_shows_or_runs_the_held_out_set(client, center, people, who):
+    client.force_login(getattr(people, who))
+    held_out = center.dataset
+    assert client.get(reverse("evaluation:dataset_detail", args=[held_out.pk])).status_code == 404
+    listing = client.get(reverse("evaluation:dataset_list")).content.decode()
+    assert center.training_dataset.name in listing and held_out.name not in listing
+    form = client.get(reverse("evaluation:job_submit")).content.decode()
+    assert 'name="dataset"' in form
+    choices = form.split('name="dataset"', 1)[1].split("</select>")[0]
+    assert f'value="{center.training_dataset_id}"' in choices
+    assert f'value="{held_out.pk}"' not in choices
