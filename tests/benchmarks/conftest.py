@@ -30,22 +30,28 @@ def center(db, people, held_out):
     AcceleratorType.objects.filter(pk=device_type.pk).update(
         board_power_w=Decimal("700"), power_source="NVIDIA H200 SXM datasheet"
     )
+    return digits_suite(staff=people.staff, device_type=device_type, device_cap=2)
+
+
+def digits_suite(*, staff, device_type, device_cap: int, hours: str = "20"):
+    """The center's allocation on `device_type` and an open digits suite on it (3 a week)."""
+    ensure_builtin_datasets(Dataset, BENCHMARK_DATASETS)
     today = clock.today()
     allocation = services.center_allocation_grant(
-        actor=people.staff,
+        actor=staff,
         accelerator_type=device_type,
-        hours=Decimal("20"),
-        device_cap=2,
+        hours=Decimal(hours),
+        device_cap=device_cap,
         starts_on=today,
         ends_on=today + dt.timedelta(days=60),
         purpose="Digits suite and verification runs",
     )
-    suite = services.suite_save(
-        actor=people.staff,
+    return services.suite_save(
+        actor=staff,
         name="Digits held out",
         slug="digits",
         description="Handwritten digits, the held-out 30%.",
-        dataset=held_out,
+        dataset=Dataset.objects.get(builtin_name="digits_holdout"),
         training_dataset=Dataset.objects.get(builtin_name="digits_train"),
         metric="accuracy",
         accelerator_type=device_type,
@@ -55,7 +61,6 @@ def center(db, people, held_out):
         weekly_limit=3,
         is_open=True,
     )
-    return suite
 
 
 def company_model(company, name="digits-mlp", seed=0):

@@ -1,59 +1,25 @@
 """A benchmark suite in a real browser: an owner submits a model, follows the run and finds it
 on the leaderboard; staff verify it and the badge appears; another company sees none of it."""
 
-import datetime as dt
 import re
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
 from innovation_center.accounts.models import Membership
-from innovation_center.benchmarks import services
 from innovation_center.benchmarks.models import Submission
-from innovation_center.core import clock
-from innovation_center.evaluation.builtins import BENCHMARK_DATASETS, ensure_builtin_datasets
-from innovation_center.evaluation.models import Dataset
 from tests import factories
-from tests.benchmarks.conftest import company_model
+from tests.benchmarks.conftest import company_model, digits_suite
 from tests.browser.conftest import log_in, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def digits_suite(staff):
-    ensure_builtin_datasets(Dataset, BENCHMARK_DATASETS)
-    device_type = factories.fleet(2)[0].accelerator_type
-    today = clock.today()
-    allocation = services.center_allocation_grant(
-        actor=staff,
-        accelerator_type=device_type,
-        hours=Decimal("10"),
-        device_cap=1,
-        starts_on=today,
-        ends_on=today + dt.timedelta(days=30),
-        purpose="Digits suite and verification runs",
-    )
-    return services.suite_save(
-        actor=staff,
-        name="Digits held out",
-        slug="digits",
-        description="Handwritten digits, the held-out 30%.",
-        dataset=Dataset.objects.get(builtin_name="digits_holdout"),
-        training_dataset=Dataset.objects.get(builtin_name="digits_train"),
-        metric="accuracy",
-        accelerator_type=device_type,
-        allocation=allocation,
-        devices=1,
-        batch_size=256,
-        weekly_limit=3,
-        is_open=True,
-    )
-
-
 def test_an_owner_submits_to_a_suite_and_staff_verify_the_result(page, live_server, workers):
     staff = factories.center_staff("verifier")
-    suite = digits_suite(staff)
+    suite = digits_suite(
+        staff=staff, device_type=factories.fleet(2)[0].accelerator_type, device_cap=1, hours="10"
+    )
     company = factories.company("Chutian Vision")
     factories.member(company.organisation, Membership.Role.COMPANY_OWNER, "owner")
     model, _owner = company_model(company)

@@ -11,7 +11,6 @@ import warnings
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from innovation_center.kernel import (
     PRESETS,
@@ -26,9 +25,9 @@ from innovation_center.kernel import _reference as ref
 from innovation_center.kernel.backend import kernel_arguments
 
 from .conftest import random_layers
+from .test_equivalence import random_problems
 
 LOSS_RTOL = 1e-6
-HIDDEN = ("identity", "relu", "sigmoid", "tanh")
 
 
 def _reference_predictions(model, X):
@@ -67,20 +66,6 @@ def _assert_reproduces(model, X, y_index):
     for name in ("reference", "compiled"):
         _, correct, _, _ = run_kernel(model=model, X=X, y_index=predicted, implementation=name)
         assert correct == rows, f"{name}: {rows - correct} of {rows} predictions differ"
-
-
-@st.composite
-def random_problems(draw):
-    depth = draw(st.integers(min_value=1, max_value=4))
-    dims = [draw(st.integers(min_value=1, max_value=96)) for _ in range(depth)]
-    binary = draw(st.booleans())
-    classes = 2 if binary else draw(st.integers(min_value=2, max_value=20))
-    dims.append(1 if binary else classes)
-    activations = [draw(st.sampled_from(HIDDEN)) for _ in range(depth - 1)]
-    activations.append("sigmoid" if binary else draw(st.sampled_from(("softmax", "identity"))))
-    rows = draw(st.integers(min_value=1, max_value=700))
-    seed = draw(st.integers(min_value=0, max_value=2**32 - 1))
-    return dims, activations, classes, rows, seed
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
