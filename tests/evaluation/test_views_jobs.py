@@ -253,6 +253,17 @@ def test_it_polls_the_status_fragment_while_the_job_runs(
     assert "next shard boundary" in body
 
 
+def test_a_queued_job_s_page_polls_every_ten_seconds_a_running_one_every_two(
+    client, member, grant, model, digits
+):
+    job = factories.job(grant, model=model, dataset=digits, status="queued")
+    client.force_login(member)
+    url = reverse("evaluation:job_detail", args=[job.pk])
+    assert 'hx-trigger="every 10s"' in client.get(url, headers=HX).content.decode()
+    EvaluationJob.objects.filter(pk=job.pk).update(status="running")
+    assert 'hx-trigger="every 2s"' in client.get(url, headers=HX).content.decode()
+
+
 def test_it_stops_polling_once_the_job_has_finished(client, member, grant, model, digits):
     job = factories.job(
         grant,
