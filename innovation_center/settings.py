@@ -114,8 +114,9 @@ TEMPLATES = [
 # than the page it serves, scale issue); SQLite opens a file, there is nothing to keep.
 _ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
+    # An empty DATABASE_URL means the default, as an unset one does.
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
         conn_max_age=envint("DB_CONN_MAX_AGE", 60 if _ON_POSTGRES else 0),
         # A persistent connection that the server dropped is replaced before a request uses
         # it, instead of failing that request (hardening issue).
