@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from decimal import Decimal
 
 from django.db import transaction
@@ -14,20 +13,31 @@ from innovation_center.accounts.models import Membership, NotificationKind
 from innovation_center.accounts.notifications import notify_organisation
 from innovation_center.accounts.services import audit_record, model_snapshot
 from innovation_center.compute import capacity, ledger
-from innovation_center.compute.models import (
-    Accelerator,
-    AcceleratorType,
-    Allocation,
-    AllocationRequest,
-    DeviceOutage,
-    Lease,
-    Site,
+from innovation_center.compute.allocation_lifecycle import (  # noqa: F401 (re-exported)
+    EXPIRY_WARNING_DAYS,
+    _status_on,
+    allocations_advance,
+    expiry_warning,
 )
-from innovation_center.compute.scheduler import workload_release_failed_device
+from innovation_center.compute.device_health import (  # noqa: F401 (re-exported)
+    accelerator_set_health,
+    lease_end,
+)
+from innovation_center.compute.models import AcceleratorType, Allocation, AllocationRequest, Site
+from innovation_center.compute.request_bounds import (  # noqa: F401 (re-exported)
+    DEVICE_CAP_MAX,
+    PERIOD_EARLIEST,
+    PERIOD_LATE_DAYS,
+    PERIOD_LEAD_DAYS,
+    PERIOD_MAX_DAYS,
+    _check_cap,
+    _check_deliverable,
+    _check_device_cap,
+    _check_period,
+)
 from innovation_center.core import clock
 from innovation_center.core.errors import ApplicationError
 
-EXPIRY_WARNING_DAYS = 7
 REQUEST_FIELDS = [
     "status",
     "hours",
@@ -39,127 +49,6 @@ REQUEST_FIELDS = [
     "granted_hours",
 ]
 ALLOCATION_FIELDS = ["status", "hours_granted", "device_cap", "starts_on", "ends_on"]
-
-
-# The bounds of every period and cap asked or granted, the same for the pages and the API (the
-# forms and serializers check only shape). Two years is the capacity view's horizon and what
-# the day-by-day pool calendar is sized for; a grant decided late may start up to a year back.
-PERIOD_EARLIEST = dt.date(2000, 1, 1)
-PERIOD_MAX_DAYS = 731
-PERIOD_LEAD_DAYS = 731
-PERIOD_LATE_DAYS = 366
-DEVICE_CAP_MAX = 100_000
-
-
-def _check_period(starts_on: dt.date, ends_on: dt.date) -> None:
-    """A period that ends after it starts, starts at most a year back (never before 2000) and
-    two years ahead, and lasts at most two years."""
-    if ends_on <= starts_on:
-        raise ApplicationError(
-            _("The period must end after it starts."),
-            code="period_invalid",
-            field_errors={"ends_on": [_("Choose an end date after the start date.")]},
-        )
-    today = clock.today()
-    earliest = max(PERIOD_EARLIEST, today - dt.timedelta(days=PERIOD_LATE_DAYS))
-    if starts_on < earliest:
-        raise _period_refusal(
-            _(
-                "The period starts on %(start)s, too long ago: a period starts at most a year "
-                "back, on %(earliest)s or later."
-            )
-            % {"start": starts_on.isoformat(), "earliest": earliest.isoformat()},
-            code="period_too_early",
-            field="starts_on",
-            hint=_("Choose %(earliest)s or a later date.") % {"earliest": earliest.isoformat()},
-        )
-    latest = today + dt.timedelta(days=PERIOD_LEAD_DAYS)
-    if starts_on > latest:
-        raise _period_refusal(
-            _(
-                "The period starts on %(start)s, too far ahead: a period starts at most two "
-                "years from today, on %(latest)s or earlier."
-            )
-            % {"start": starts_on.isoformat(), "latest": latest.isoformat()},
-            code="period_too_late",
-            field="starts_on",
-            hint=_("Choose %(latest)s or an earlier date.") % {"latest": latest.isoformat()},
-        )
-    if (ends_on - starts_on).days > PERIOD_MAX_DAYS:
-        last = starts_on + dt.timedelta(days=PERIOD_MAX_DAYS)
-        raise _period_refusal(
-            _(
-                "The period lasts %(days)s days; a period lasts at most two years "
-                "(%(most)s days): end it on %(last)s or earlier, and ask for a renewal later."
-            )
-            % {
-                "days": (ends_on - starts_on).days,
-                "most": PERIOD_MAX_DAYS,
-                "last": last.isoformat(),
-            },
-            code="period_too_long",
-            field="ends_on",
-            hint=_("Choose %(last)s or an earlier date.") % {"last": last.isoformat()},
-        )
-
-
-def _period_refusal(message: str, *, code: str, field: str, hint: str) -> ApplicationError:
-    return ApplicationError(message, code=code, field_errors={field: [hint]})
-
-
-def _check_device_cap(device_cap: int) -> None:
-    """A cap from 1 to DEVICE_CAP_MAX devices (the database column holds no more than 2³¹−1)."""
-    if not 1 <= device_cap <= DEVICE_CAP_MAX:
-        raise ApplicationError(
-            _("The device cap is %(cap)s; it must be from 1 to %(most)s devices at once.")
-            % {"cap": device_cap, "most": DEVICE_CAP_MAX},
-            code="device_cap_invalid",
-            field_errors={
-                "device_cap": [
-                    _("Enter a whole number from 1 to %(most)s.") % {"most": DEVICE_CAP_MAX}
-                ]
-            },
-        )
-
-
-def _check_deliverable(
-    *, hours: Decimal, device_cap: int, starts_on: dt.date, ends_on: dt.date
-) -> None:
-    """Refuse what the devices cannot deliver: a period in the past, or more hours than the
-    cap can run in the period (cap × 24 h × days)."""
-    today = clock.today()
-    if starts_on < today:
-        raise ApplicationError(
-            _("The period starts on %(start)s, in the past; start it today (%(today)s) or later.")
-            % {"start": starts_on.isoformat(), "today": today.isoformat()},
-            code="period_past",
-            field_errors={"starts_on": [_("Choose today or a later date.")]},
-        )
-    _check_cap(hours=hours, device_cap=device_cap, starts_on=starts_on, ends_on=ends_on)
-
-
-def _check_cap(*, hours: Decimal, device_cap: int, starts_on: dt.date, ends_on: dt.date) -> None:
-    """No more hours than the cap can run in the period (cap × 24 h × days)."""
-    _check_device_cap(device_cap)
-    most = Decimal(device_cap) * Decimal(str(capacity.period_hours(starts_on, ends_on)))
-    if hours > most:
-        raise ApplicationError(
-            _(
-                "%(cap)s devices can deliver at most %(most)s accelerator-hours from %(start)s "
-                "to %(end)s (%(cap)s × 24 h × %(days)s days); %(hours)s were asked. Ask "
-                "for fewer hours, a higher cap or a longer period."
-            )
-            % {
-                "cap": device_cap,
-                "most": ledger.hours_figure(most),
-                "start": starts_on.isoformat(),
-                "end": ends_on.isoformat(),
-                "days": (ends_on - starts_on).days,
-                "hours": ledger.hours_figure(hours),
-            },
-            code="exceeds_cap",
-            field_errors={"hours": [_("More than the cap can deliver in the period.")]},
-        )
 
 
 @transaction.atomic
@@ -501,127 +390,6 @@ def allocation_request_withdraw(*, request: AllocationRequest, actor) -> Allocat
         actor=actor, instance=request, action="withdraw", organisation=request.company.organisation
     )
     return request
-
-
-def expiry_warning(allocation: Allocation) -> tuple[str, str]:
-    """The warning that an allocation ends soon, in the active language."""
-    return (
-        _("Your allocation ends on %(date)s") % {"date": allocation.ends_on},
-        _(
-            "Allocation #%(id)s (%(hours)s accelerator-hours) ends on %(date)s. "
-            "Request a renewal from the allocation's page if you need more time."
-        )
-        % {
-            "id": allocation.pk,
-            "hours": ledger.hours_text(allocation.hours_granted),
-            "date": allocation.ends_on,
-        },
-    )
-
-
-def _status_on(today: dt.date, starts_on: dt.date, ends_on: dt.date) -> str:
-    if ends_on <= today:
-        return Allocation.Status.EXPIRED
-    if starts_on <= today:
-        return Allocation.Status.ACTIVE
-    return Allocation.Status.SCHEDULED
-
-
-def allocations_advance(*, today: dt.date | None = None) -> dict[str, int]:
-    """Start, warn and expire allocations on their dates (run by beat; safe to run twice).
-
-    Each change is a conditional update on the old state, so two beats cannot both make it;
-    an expiry writes off the hours left available in the ledger.
-    """
-    today = today or clock.today()
-    counts = {"started": 0, "warned": 0, "expired": 0}
-    counts["started"] = Allocation.objects.filter(
-        status=Allocation.Status.SCHEDULED, starts_on__lte=today, ends_on__gt=today
-    ).update(status=Allocation.Status.ACTIVE)
-    for allocation in Allocation.objects.filter(
-        status__in=[
-            Allocation.Status.SCHEDULED,
-            Allocation.Status.ACTIVE,
-            Allocation.Status.SUSPENDED,
-        ],
-        ends_on__lte=today,
-    ).select_related("company__organisation"):
-        with transaction.atomic():
-            moved = Allocation.objects.filter(pk=allocation.pk, status=allocation.status).update(
-                status=Allocation.Status.EXPIRED
-            )
-            if moved:
-                ledger.ledger_expire(allocation=allocation)
-                audit_record(
-                    actor=None,
-                    instance=allocation,
-                    action="expire",
-                    before={"status": allocation.status},
-                    after={"status": Allocation.Status.EXPIRED},
-                    organisation=allocation.company.organisation,
-                )
-                counts["expired"] += 1
-    horizon = today + dt.timedelta(days=EXPIRY_WARNING_DAYS)
-    for allocation in Allocation.objects.filter(
-        status=Allocation.Status.ACTIVE, ends_on__lte=horizon, expiry_warned_at__isnull=True
-    ).select_related("company__organisation"):
-        with transaction.atomic():
-            if Allocation.objects.filter(pk=allocation.pk, expiry_warned_at__isnull=True).update(
-                expiry_warned_at=clock.now()
-            ):
-                notify_organisation(
-                    organisation=allocation.company.organisation,
-                    kind=NotificationKind.ALLOCATION_EXPIRY,
-                    url=reverse("compute:allocation_detail", args=[allocation.pk]),
-                    compose=functools.partial(expiry_warning, allocation),
-                )
-                counts["warned"] += 1
-    return counts
-
-
-@transaction.atomic
-def accelerator_set_health(
-    *, accelerator: Accelerator, health: str, actor, note: str = ""
-) -> list[int]:
-    """Mark a device healthy, draining or failed; returns ids of workloads sent back to the
-    queue.
-
-    Out-of-service time is recorded as a DeviceOutage (utilization excludes it). A failed
-    device loses its active lease: work that had not started yet returns to the queue; a
-    running job's shard on it fails and is retried on another device by the worker.
-    """
-    if health not in Accelerator.Health.values:
-        raise ApplicationError(_("Unknown health state “%(state)s”.") % {"state": health})
-    device = Accelerator.objects.select_for_update().get(pk=accelerator.pk)
-    if device.health == health:
-        return []
-    now = clock.now()
-    before = {"health": device.health}
-    DeviceOutage.objects.filter(accelerator=device, ended_at__isnull=True).update(ended_at=now)
-    if health != Accelerator.Health.HEALTHY:
-        DeviceOutage.objects.create(
-            accelerator=device, health=health, started_at=now, actor=actor, note=note
-        )
-    Accelerator.objects.filter(pk=device.pk).update(
-        health=health, health_changed_at=now, health_note=note
-    )
-    audit_record(
-        actor=actor,
-        instance=device,
-        action="health",
-        before=before,
-        after={"health": health, "note": note},
-    )
-    requeued: list[int] = []
-    if health == Accelerator.Health.FAILED:
-        requeued = workload_release_failed_device(accelerator=device, at=now)
-    return requeued
-
-
-def lease_end(*, lease_ids, at=None) -> int:
-    return Lease.objects.filter(pk__in=list(lease_ids), ended_at__isnull=True).update(
-        ended_at=at or clock.now()
-    )
 
 
 COMPANY_REQUEST_ROLES = {Membership.Role.COMPANY_OWNER}
