@@ -238,8 +238,10 @@ def suite_edit(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         form_class=SuiteForm,
         instance=suite,
+        # The form already wrote its values onto `suite`: the service gets the stored row,
+        # so the audit's "before" is what was there.
         save=lambda form: services.suite_save(
-            actor=request.user, suite=suite, **_suite_fields(form)
+            actor=request.user, suite=Suite.objects.get(pk=suite.pk), **_suite_fields(form)
         ),
         title=_("Change the suite %(name)s") % {"name": suite.name},
         cancel_url=reverse("benchmarks:suite_detail", args=[slug]),

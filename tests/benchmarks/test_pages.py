@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from innovation_center.accounts.models import AuditEvent
 from innovation_center.benchmarks.models import Submission, Suite, Verification
 from innovation_center.benchmarks.services import center_allocations
 from innovation_center.evaluation.models import EvaluationJob, JobResult
@@ -119,6 +120,8 @@ def test_staff_define_a_suite_and_change_its_rules(client, center, people):
     assert response.status_code == 302
     suite.refresh_from_db()
     assert (suite.weekly_limit, suite.is_open) == (5, False)
+    change = AuditEvent.objects.filter(action="update").latest("created_at")
+    assert (change.before["weekly_limit"], change.after["weekly_limit"]) == ("2", "5")
 
 
 @pytest.mark.parametrize(
