@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -171,8 +172,18 @@ def engagement_board(*, user, industry: str = "", owner: str = "", search: str =
         qs = qs.filter(owner_id=viewer_for(user).user_id)
     if search.strip():
         qs = qs.filter(company__legal_name__icontains=search.strip())
+    # The first N cards of each column in one query (a window per stage), and the full
+    # counts in one grouped query: never the whole table into Python (scale issue).
+    counts = dict(qs.order_by().values_list("stage").annotate(n=Count("id")))
+    first_cards = qs.annotate(
+        place=Window(
+            RowNumber(),
+            partition_by=[F("stage")],
+            order_by=[F("company__legal_name").asc(), F("started_on").asc(), F("id").asc()],
+        )
+    ).filter(place__lte=BOARD_CARDS_PER_COLUMN)
     by_stage: dict[str, list] = {value: [] for value in LifecycleStage.values}
-    for engagement in qs:
+    for engagement in first_cards:
         by_stage[engagement.stage].append(engagement)
     columns = []
     for value, label in LifecycleStage.choices:
@@ -183,8 +194,8 @@ def engagement_board(*, user, industry: str = "", owner: str = "", search: str =
                 "label": label,
                 "next": following,
                 "next_label": following.label if following else "",
-                "engagements": by_stage[value][:BOARD_CARDS_PER_COLUMN],
-                "count": len(by_stage[value]),
+                "engagements": by_stage[value],
+                "count": counts.get(value, 0),
             }
         )
     return columns

@@ -154,3 +154,23 @@ def test_it_creates_and_edits_an_engagement_with_history(client, staff, company)
     )
     page = client.get(reverse("ecosystem:engagement_detail", args=[engagement.pk]))
     assert [e.action for e in page.context["history"]] == ["update", "create"]
+
+
+def test_a_column_shows_its_first_cards_in_order_and_counts_them_all(staff, monkeypatch):
+    from innovation_center.ecosystem import selectors
+
+    monkeypatch.setattr(selectors, "BOARD_CARDS_PER_COLUMN", 5)
+    companies = helpers.many_companies(4)
+    for company in companies:
+        for title in ("a", "b"):
+            helpers.engagement(company, title=title, stage="scenario_analysis")
+    helpers.engagement(companies[0], title="only", stage="joint_marketing")
+    columns = {c["stage"]: c for c in selectors.engagement_board(user=staff)}
+    shown = columns["scenario_analysis"]["engagements"]
+    assert columns["scenario_analysis"]["count"] == 8 and len(shown) == 5
+    expected = Engagement.objects.filter(stage="scenario_analysis").order_by(
+        "company__legal_name", "started_on", "id"
+    )[:5]
+    assert [e.pk for e in shown] == [e.pk for e in expected]
+    assert [e.title for e in columns["joint_marketing"]["engagements"]] == ["only"]
+    assert columns["joint_marketing"]["count"] == 1 and columns["model_development"]["count"] == 0
