@@ -231,7 +231,12 @@ class EvaluationJob(TimeStampedModel):
                 condition=Q(estimate_hours__gte=0), name="job_estimate_non_negative"
             ),
         ]
-        indexes = [models.Index(fields=["status", "-priority", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "-priority", "created_at"]),
+            # The default orderings of the job lists: everyone's, and one company's.
+            models.Index(fields=["-created_at", "-id"], name="job_newest"),
+            models.Index(fields=["company", "-created_at"], name="job_company_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.model} on {self.dataset}"
@@ -345,6 +350,8 @@ class JobResult(models.Model):
     class Meta:
         verbose_name = _("job result")
         verbose_name_plural = _("job results")
+        # /api/v1/results/ lists newest first.
+        indexes = [models.Index(fields=["-created_at", "-id"], name="result_newest")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(accuracy__gte=0) & Q(accuracy__lte=1), name="result_accuracy_range"
