@@ -88,6 +88,10 @@ class Suite(TimeStampedModel):
     def higher_is_better(self) -> bool:
         return self.metric == self.Metric.ACCURACY
 
+    def score_of(self, result) -> float:
+        """A result's figure in this suite's metric."""
+        return result.accuracy if self.higher_is_better else result.mean_loss
+
 
 class Submission(models.Model):
     """A company's model entered in a suite: one evaluation job on the suite's allocation."""

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from innovation_center.accounts.access import scoped_queryset, viewer_for
-from innovation_center.benchmarks.models import Submission, Suite, Verification
-from innovation_center.ecosystem.models import Company
+from innovation_center.benchmarks.models import Submission, Suite
 from innovation_center.evaluation.energy import Energy, energy
 from innovation_center.evaluation.models import EvaluationJob
-from innovation_center.evaluation.selectors import job_queue_info
+from innovation_center.evaluation.selectors import job_queue_info, member_companies
 
 
 @dataclass
@@ -72,7 +71,7 @@ def leaderboard(*, suite: Suite, user=None) -> list[Entry]:
             model_id=submission.model_id,
             model_name=submission.model.name,
             job_id=submission.job_id,
-            score=result.accuracy if suite.higher_is_better else result.mean_loss,
+            score=suite.score_of(result),
             accuracy=result.accuracy,
             mean_loss=result.mean_loss,
             device_seconds=float(result.device_seconds),
@@ -91,23 +90,16 @@ def leaderboard(*, suite: Suite, user=None) -> list[Entry]:
     viewer = viewer_for(user) if user is not None else None
     if viewer is not None and viewer.is_center_staff:
         return ranked
-    own = _own_company_ids(user)
+    own = (
+        set(member_companies(user=user).values_list("pk", flat=True))
+        if user is not None and user.is_authenticated
+        else set()
+    )
     return [e for e in ranked if e.listed or e.company_id in own]
 
 
 def _pick(suite: Suite, entry: Entry) -> tuple:
     return (not entry.verified, *_key(suite, entry))
-
-
-def _own_company_ids(user) -> set[int]:
-    if user is None or not user.is_authenticated:
-        return set()
-    viewer = viewer_for(user)
-    return set(
-        Company.objects.filter(organisation_id__in=viewer.company_org_ids).values_list(
-            "pk", flat=True
-        )
-    )
 
 
 @dataclass
@@ -133,18 +125,9 @@ def company_runs(*, suite: Suite, user, company) -> list[Run]:
             getattr(job, "result", None) if job.status == EvaluationJob.Status.SUCCEEDED else None
         )
         if result is not None:
-            score = result.accuracy if suite.higher_is_better else result.mean_loss
+            score = suite.score_of(result)
             if best is None or (score > best if suite.higher_is_better else score < best):
                 best = score
         runs.append(Run(submission, job_queue_info(job=job), best))
     runs.reverse()
     return runs
-
-
-def verifications_of(*, user, job: EvaluationJob) -> QuerySet[Verification]:
-    return (
-        scoped_queryset(user, Verification)
-        .filter(original=job)
-        .select_related("job", "requested_by")
-        .order_by("-created_at")
-    )
