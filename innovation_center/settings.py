@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "innovation_center.compute",
     "innovation_center.evaluation",
     "innovation_center.benchmarks",
+    "innovation_center.programs",
     "innovation_center.reports",
     "innovation_center.demo",
 ]

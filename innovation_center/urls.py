@@ -25,6 +25,8 @@ urlpatterns = [
     path("compute/", include("innovation_center.compute.urls")),
     path("portal/", include("innovation_center.evaluation.urls")),
     path("benchmarks/", include("innovation_center.benchmarks.urls")),
+    path("programs/", include("innovation_center.programs.urls")),
+    path("kpi/", include("innovation_center.programs.kpi_urls")),
     path("reports/", include("innovation_center.reports.urls")),
     path("api/v1/", include("innovation_center.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -216,6 +216,37 @@ class StageMove(models.Model):
         return f"{self.engagement}: {self.from_stage or '—'} → {self.to_stage}"
 
 
+class Milestone(TimeStampedModel):
+    """A dated goal of an engagement, done with evidence; an overdue one shows on the board."""
+
+    engagement = models.ForeignKey(
+        Engagement,
+        on_delete=models.CASCADE,
+        related_name="milestones",
+        verbose_name=_("engagement"),
+    )
+    title = models.CharField(_("title"), max_length=200)
+    due_on = models.DateField(_("due on"))
+    done_on = models.DateField(_("done on"), null=True, blank=True)
+    evidence = models.TextField(_("evidence"), blank=True)
+    evidence_url = models.URLField(_("evidence link"), blank=True)
+
+    scope = Scope(company="engagement__company__organisation")
+
+    class Meta:
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        ordering = ["due_on", "id"]
+        indexes = [
+            models.Index(
+                fields=["due_on"], name="milestone_open_due", condition=Q(done_on__isnull=True)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.engagement} · {self.title}"
+
+
 class Solution(TimeStampedModel):
     class Status(models.TextChoices):
         INCUBATING = "incubating", _("Incubating")
