@@ -194,6 +194,9 @@ class NotificationKind(models.TextChoices):
     ALLOCATION_CHANGE = "allocation_change", _("Changes the center makes to my allocations")
     JOB_FINISHED = "job_finished", _("Evaluation jobs that finished")
     JOB_FAILED = "job_failed", _("Evaluation jobs that failed")
+    APPLICATION_DECISION = "application_decision", _("Decisions on applications to calls")
+    REVIEW_ASSIGNED = "review_assigned", _("Applications assigned to me for review")
+    KPI_REMINDER = "kpi_reminder", _("Reminders to report my company's KPIs")
 
 
 class Profile(models.Model):
