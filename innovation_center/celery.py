@@ -35,6 +35,12 @@ def beat_schedule(*, demo_demand: bool = False) -> dict[str, dict]:
             "schedule": 30.0,
             "options": {"expires": 25},
         },
+        # Closed months' utilization, stored once (readers write a missing month themselves).
+        "utilization-rollups-close": {
+            "task": "innovation_center.compute.tasks.utilization_rollups_close",
+            "schedule": crontab(minute="7"),
+            "options": {"expires": 3000},
+        },
         "idempotency-keys-prune": {
             "task": "innovation_center.accounts.tasks.idempotency_keys_prune",
             "schedule": crontab(hour="4", minute="27"),
@@ -48,6 +54,12 @@ def beat_schedule(*, demo_demand: bool = False) -> dict[str, dict]:
         "login-sessions-prune": {
             "task": "innovation_center.accounts.tasks.login_sessions_prune",
             "schedule": crontab(hour="4", minute="17"),
+            "options": {"expires": 3600},
+        },
+        # Owners whose last half-year's KPI report is missing: reminded once per half.
+        "kpi-reminders-send": {
+            "task": "innovation_center.programs.tasks.kpi_reminders_send",
+            "schedule": crontab(hour="9", minute="7"),
             "options": {"expires": 3600},
         },
         # Cheap (two indexed queries): a job whose worker died is picked up within seconds.

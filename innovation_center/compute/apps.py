@@ -8,10 +8,14 @@ class ComputeConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here: app modules load only once the registry is ready.
+        from innovation_center.compute import rollups
         from innovation_center.compute.models import Allocation
         from innovation_center.compute.selectors import allocation_balances, company_allocations
         from innovation_center.core.backup import backup_check_register
         from innovation_center.ecosystem.panels import CompanyPanel, company_panel_register
+
+        # A lease or outage edited in a closed month drops that month's stored utilization.
+        rollups.connect_receivers()
 
         # Every backup records each allocation's balance; every restore compares it.
         backup_check_register(

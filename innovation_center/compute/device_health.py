@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from innovation_center.accounts.services import audit_record
+from innovation_center.compute import rollups
 from innovation_center.compute.models import Accelerator, DeviceOutage, Lease
 from innovation_center.compute.scheduler import workload_release_failed_device
 from innovation_center.core import clock
@@ -52,6 +53,7 @@ def accelerator_set_health(
 
 
 def lease_end(*, lease_ids, at=None) -> int:
-    return Lease.objects.filter(pk__in=list(lease_ids), ended_at__isnull=True).update(
-        ended_at=at or clock.now()
-    )
+    at = at or clock.now()
+    ended = Lease.objects.filter(pk__in=list(lease_ids), ended_at__isnull=True).update(ended_at=at)
+    rollups.rollups_invalidate(since=at)
+    return ended

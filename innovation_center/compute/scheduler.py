@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Sum
 
+from innovation_center.compute import rollups
 from innovation_center.compute.models import Accelerator, Allocation, Lease, LedgerEntry, Workload
 from innovation_center.compute.signals import workload_requeued, workloads_placed
 from innovation_center.core import clock
@@ -335,6 +336,7 @@ def workload_release_failed_device(*, accelerator: Accelerator, at: dt.datetime)
     if lease is None:
         return []
     Lease.objects.filter(pk=lease.pk).update(ended_at=at)
+    rollups.rollups_invalidate(since=at)
     if lease.workload_id is None:
         return []
     # Conditional: a worker that started the work meanwhile keeps it (it retries the shard).

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -12,15 +11,12 @@ from django.db.models import Case, DecimalField, F, Q, Sum, When
 from django.db.models.functions import Coalesce
 
 from innovation_center.accounts.access import scoped_queryset
-from innovation_center.compute import capacity
+from innovation_center.compute import capacity, rollups
 from innovation_center.compute.ledger import exact_hours
 from innovation_center.compute.models import (
-    Accelerator,
     AcceleratorType,
     Allocation,
     AllocationRequest,
-    DeviceOutage,
-    Lease,
     LedgerEntry,
     Site,
     Workload,
@@ -74,20 +70,6 @@ def allocation_list(*, user, status: str | None = None):
     return qs
 
 
-def _clip(start, end, lo, hi) -> tuple:
-    return max(start, lo), min(end, hi)
-
-
-def _overlap_seconds(intervals_a, intervals_b) -> float:
-    total = 0.0
-    for a0, a1 in intervals_a:
-        for b0, b1 in intervals_b:
-            lo, hi = max(a0, b0), min(a1, b1)
-            if hi > lo:
-                total += (hi - lo).total_seconds()
-    return total
-
-
 @dataclass
 class UtilizationRow:
     key: int | None
@@ -135,54 +117,38 @@ class MonthUtilization:
 def utilization_for_month(
     *, year: int, month: int, now: dt.datetime | None = None
 ) -> MonthUtilization:
-    """Exact utilization of one month from leases: busy / (capacity − out of service).
+    """Utilization of one month: busy / (capacity − out of service), by site, type, company.
 
-    Leases and outages are clipped to the month (and to now for the current month); busy time
-    that falls inside a device's outage is not counted, so a draining device cannot push a
-    figure above 100%. Runs a fixed number of queries.
+    A closed month is read from its rollup (compute/rollups.py, held equal to the exact
+    computation from leases and outages); the running month is computed up to now. Runs a
+    fixed number of queries.
     """
     now = now or clock.now()
     start, end = clock.month_bounds(year, month)
     complete = end <= now
     end = min(end, max(now, start))
-    span = (end - start).total_seconds()
-    devices = list(Accelerator.objects.values_list("id", "site_id", "accelerator_type_id"))
-    outages = defaultdict(list)
-    for device, o_start, o_end in DeviceOutage.objects.filter(
-        Q(ended_at__isnull=True) | Q(ended_at__gt=start), started_at__lt=end
-    ).values_list("accelerator_id", "started_at", "ended_at"):
-        outages[device].append(_clip(o_start, o_end or end, start, end))
-    busy_by_device = defaultdict(float)
-    busy_by_company = defaultdict(float)
-    leases = Lease.objects.filter(
-        Q(ended_at__isnull=True) | Q(ended_at__gt=start), started_at__lt=end
-    ).values_list("accelerator_id", "allocation__company_id", "started_at", "ended_at")
-    for device, company, l_start, l_end in leases:
-        lo, hi = _clip(l_start, l_end or end, start, end)
-        if hi <= lo:
-            continue
-        seconds = (hi - lo).total_seconds() - _overlap_seconds([(lo, hi)], outages.get(device, []))
-        busy_by_device[device] += seconds
-        busy_by_company[company] += seconds
-
+    usage = rollups.month_usage(year=year, month=month, now=now)
     site_names = dict(Site.objects.values_list("id", "name"))
     type_names = dict(AcceleratorType.objects.values_list("id", "name"))
     total = UtilizationRow(None, "")
     by_site: dict[int, UtilizationRow] = {}
     by_type: dict[int, UtilizationRow] = {}
-    for device, site_id, type_id in devices:
-        down = sum((hi - lo).total_seconds() for lo, hi in outages.get(device, []) if hi > lo)
+    for device in usage.devices:
         for row in (
             total,
-            by_site.setdefault(site_id, UtilizationRow(site_id, site_names[site_id])),
-            by_type.setdefault(type_id, UtilizationRow(type_id, type_names[type_id])),
+            by_site.setdefault(
+                device.site, UtilizationRow(device.site, site_names.get(device.site, "?"))
+            ),
+            by_type.setdefault(
+                device.type, UtilizationRow(device.type, type_names.get(device.type, "?"))
+            ),
         ):
             row.devices += 1
-            row.capacity_seconds += span
-            row.out_of_service_seconds += down
-            row.busy_seconds += busy_by_device.get(device, 0.0)
+            row.capacity_seconds += device.capacity_seconds
+            row.out_of_service_seconds += device.out_of_service_seconds
+            row.busy_seconds += device.busy_seconds
     company_names = dict(
-        Company.objects.filter(pk__in=busy_by_company.keys()).values_list("id", "legal_name")
+        Company.objects.filter(pk__in=usage.companies.keys()).values_list("id", "legal_name")
     )
     by_company = sorted(
         (
@@ -193,9 +159,9 @@ def utilization_for_month(
                 out_of_service_seconds=total.out_of_service_seconds,
                 busy_seconds=seconds,
             )
-            for company, seconds in busy_by_company.items()
+            for company, seconds in usage.companies.items()
         ),
-        key=lambda row: -row.busy_seconds,
+        key=lambda row: (-row.busy_seconds, row.label),
     )
     return MonthUtilization(
         year,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from innovation_center.compute import rollups
 from innovation_center.compute.models import Allocation, Lease, Workload
 from innovation_center.core import clock
 
@@ -53,7 +54,10 @@ def workload_finish(*, workload_id: int, at: dt.datetime | None = None) -> int:
     Workload.objects.filter(pk=workload_id).exclude(status=Workload.Status.FINISHED).update(
         status=Workload.Status.FINISHED, finished_at=at
     )
-    return Lease.objects.filter(workload_id=workload_id, ended_at__isnull=True).update(ended_at=at)
+    ended = Lease.objects.filter(workload_id=workload_id, ended_at__isnull=True).update(ended_at=at)
+    # An end dated back into a closed month changes that month's figures.
+    rollups.rollups_invalidate(since=at)
+    return ended
 
 
 def workload_devices(*, workload_id: int) -> list[int]:

@@ -5,6 +5,7 @@ import datetime as dt
 from django.utils import timezone
 
 from innovation_center.compute.models import Accelerator, AcceleratorType, DeviceOutage, Site
+from innovation_center.compute.rollups import rollups_invalidate
 from innovation_center.demo.data.network import (
     ACCELERATOR_TYPES,
     DEVICE_POOLS,
@@ -43,7 +44,7 @@ def seed_compute_network(*, today: dt.date) -> None:
             new_devices.append(device)
     Accelerator.objects.bulk_create(new_devices)
     # The draining device's outage began after the last month of seeded usage.
-    DeviceOutage.objects.bulk_create(
+    outages = DeviceOutage.objects.bulk_create(
         DeviceOutage(
             accelerator=device,
             health=device.health,
@@ -53,3 +54,5 @@ def seed_compute_network(*, today: dt.date) -> None:
         for device in Accelerator.objects.filter(name__in=[d.name for d in new_devices])
         if device.health != Accelerator.Health.HEALTHY
     )
+    if outages:  # bulk inserts send no signals: drop the stored months they reach into
+        rollups_invalidate(since=min(outage.started_at for outage in outages))

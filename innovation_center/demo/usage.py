@@ -14,6 +14,7 @@ from innovation_center.compute.models import (
     LedgerEntry,
     Site,
 )
+from innovation_center.compute.rollups import rollups_invalidate
 from innovation_center.core import clock
 from innovation_center.demo.common import BATCH_SIZE, SEED, backdate
 from innovation_center.demo.grants import PHASE, SIX_PLACES
@@ -160,6 +161,8 @@ def seed_usage(*, since: dt.datetime, until: dt.datetime) -> None:
                         (allocation.pk, _charged_at(lease.ended_at, hi, daily_from, zone))
                     ] += int((lease.ended_at - lease.started_at).total_seconds())
         Lease.objects.bulk_create(leases, batch_size=BATCH_SIZE)
+        if leases:  # bulk inserts send no signals: drop the stored months they reach into
+            rollups_invalidate(since=min(lease.started_at for lease in leases))
 
         entries, moments = [], []
         for (allocation_id, moment), seconds in sorted(used_seconds.items()):

@@ -13,6 +13,11 @@ from innovation_center.compute.models.network import (
     DeviceOutage,
     Site,
 )
+from innovation_center.compute.models.rollups import (
+    CompanyMonthUsage,
+    DeviceMonthUsage,
+    UtilizationMonth,
+)
 from innovation_center.compute.models.workloads import Lease, Workload
 
 __all__ = [
@@ -22,9 +27,12 @@ __all__ = [
     "Allocation",
     "AllocationRequest",
     "CapacityPool",
+    "CompanyMonthUsage",
+    "DeviceMonthUsage",
     "DeviceOutage",
     "LedgerEntry",
     "Lease",
     "Site",
+    "UtilizationMonth",
     "Workload",
 ]
