@@ -230,6 +230,18 @@ STORAGES = {
 # Uploaded models and data sets: the kernel package refuses anything larger.
 MAX_UPLOAD_BYTES = envint("MAX_UPLOAD_BYTES", 256 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Files attached to program applications (programs.services.attachment_add): at most this
+# size, and only these types (extension -> the type they are served as), checked by content.
+APPLICATION_ATTACHMENT_MAX_BYTES = envint("APPLICATION_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+APPLICATION_ATTACHMENT_TYPES = {
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+}
 # A body without files (a form, a JSON request) larger than this is refused (400) before it
 # is parsed; a body larger than MAX_UPLOAD_BYTES (+1 MiB) is refused (413) before it is read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
@@ -397,6 +409,9 @@ LOGGING = {
 # shard whose beat is older than SHARD_STALE_SECONDS is taken over by the next worker that
 # gets its message (a redelivery after a SIGKILL, or the sweeper's dispatch).
 JOB_STALE_SECONDS = envint("JOB_STALE_SECONDS", 30)
+# A scheduling round considers at most this many queued workloads, in queue order (as
+# Slurm's bf_max_job_test): the rest wait for a later round, and only the rows read are locked.
+SCHEDULER_LOOKAHEAD = envint("SCHEDULER_LOOKAHEAD", 500)
 SHARD_HEARTBEAT_SECONDS = float(os.environ.get("SHARD_HEARTBEAT_SECONDS", "1"))
 SHARD_STALE_SECONDS = float(os.environ.get("SHARD_STALE_SECONDS", "6"))
 # How long the API remembers an Idempotency-Key's answer (a client's retry comes sooner).

@@ -25,10 +25,13 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
+from heapq import merge
+from itertools import islice
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, Count, Exists, FloatField, OuterRef, Sum, Value, When
 
 from innovation_center.compute import rollups
 from innovation_center.compute.models import Accelerator, Allocation, Lease, LedgerEntry, Workload
@@ -128,13 +131,39 @@ def queue_order(jobs: list[QueuedWorkload]) -> list[QueuedWorkload]:
     return sorted(jobs, key=lambda j: (-j.priority, j.usage, j.created_at, j.id))
 
 
-def queued_workloads(*, now: dt.datetime, lock: bool) -> list[QueuedWorkload]:
-    qs = Workload.objects.filter(
-        status=Workload.Status.QUEUED, allocation__status=Allocation.Status.ACTIVE
+def _fair_share_expression(usage: dict[int, float]):
+    """Each queued row's company usage as an SQL value, so the queue is sorted by the database
+    in exactly `queue_order`'s order (the same floats, the same ties)."""
+    whens = [When(allocation__company_id=c, then=Value(u)) for c, u in usage.items() if u]
+    if not whens:
+        return Value(0.0, output_field=FloatField())
+    return Case(*whens, default=Value(0.0), output_field=FloatField())
+
+
+def queued_workloads(
+    *,
+    now: dt.datetime,
+    lock: bool,
+    offset: int = 0,
+    limit: int | None = None,
+    usage: dict[int, float] | None = None,
+) -> list[QueuedWorkload]:
+    """Queued workloads of active allocations in scheduling order, sorted in SQL; a slice of
+    them when `limit` is given (locked with SKIP LOCKED when `lock`)."""
+    usage = company_usage(now=now) if usage is None else usage
+    qs = (
+        Workload.objects.filter(
+            status=Workload.Status.QUEUED, allocation__status=Allocation.Status.ACTIVE
+        )
+        .annotate(fair_share=_fair_share_expression(usage))
+        .order_by("-priority", "fair_share", "created_at", "id")
     )
     if lock:
         qs = qs.select_for_update(skip_locked=True, of=("self",))
-    usage = company_usage(now=now)
+    if limit is not None:
+        qs = qs[offset : offset + limit]
+    elif offset:
+        qs = qs[offset:]
     rows = qs.values_list(
         "id",
         "allocation__company_id",
@@ -147,24 +176,22 @@ def queued_workloads(*, now: dt.datetime, lock: bool) -> list[QueuedWorkload]:
         "allocation__site_id",
         "allocation__device_cap",
     )
-    return queue_order(
-        [
-            QueuedWorkload(
-                id=r[0],
-                company_id=r[1],
-                allocation_id=r[2],
-                devices=r[3],
-                priority=r[4],
-                created_at=r[5],
-                duration=expected_duration(r[6], r[3]),
-                type_id=r[7],
-                site_id=r[8],
-                cap=r[9],
-                usage=usage.get(r[1], 0.0),
-            )
-            for r in rows
-        ]
-    )
+    return [
+        QueuedWorkload(
+            id=r[0],
+            company_id=r[1],
+            allocation_id=r[2],
+            devices=r[3],
+            priority=r[4],
+            created_at=r[5],
+            duration=expected_duration(r[6], r[3]),
+            type_id=r[7],
+            site_id=r[8],
+            cap=r[9],
+            usage=usage.get(r[1], 0.0),
+        )
+        for r in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -208,6 +235,91 @@ def _shadow(
     return shadow, available_then - job.devices
 
 
+class Planner:
+    """The placement decision, one queued job at a time in queue order (pure: no database).
+
+    Free devices are kept per (type, site) pool in ascending id order, so a job looks at the
+    few pools it matches and takes the lowest ids without building a list of every match.
+    """
+
+    def __init__(self, free, active_per_allocation: dict[int, int], busy, now: dt.datetime):
+        """`busy`: the active leases (`Busy`), or a function that reads them: they are needed
+        only when a job is blocked, to compute its shadow time."""
+        self.now = now
+        self._busy = busy
+        self.free_left = {device: (type_id, site_id) for device, type_id, site_id in free}
+        pools: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for device, key in self.free_left.items():
+            pools[key].append(device)
+        self.pools = {key: sorted(devices) for key, devices in pools.items()}
+        self.in_use = defaultdict(int, active_per_allocation)
+        self.blockers: dict[tuple, Blocker] = {}
+        self.placements: list[Placement] = []
+
+    @property
+    def full(self) -> bool:
+        return not self.free_left
+
+    @cached_property
+    def busy(self) -> list[Busy]:
+        busy = self._busy() if callable(self._busy) else self._busy
+        # By expected end: each blocker's shadow then reads its matches already in order.
+        return sorted(busy, key=lambda b: b.end)
+
+    def _matching(self, job: QueuedWorkload) -> list[tuple[int, int]]:
+        return [key for key, devices in self.pools.items() if devices and job.matches(*key)]
+
+    def _pick(self, keys: list[tuple[int, int]], count: int) -> list[int]:
+        # Keep a job on one site when one site has enough devices (the smallest such site):
+        # its all-reduce stays local. Lowest ids first.
+        by_site: dict[int, list[tuple[int, int]]] = {}
+        for key in keys:
+            by_site.setdefault(key[1], []).append(key)
+        sizes = {site: sum(len(self.pools[k]) for k in ks) for site, ks in by_site.items()}
+        for site in sorted(by_site, key=lambda site: sizes[site]):
+            if sizes[site] >= count:
+                return list(islice(merge(*(self.pools[k] for k in by_site[site])), count))
+        return list(islice(merge(*(self.pools[k] for k in keys)), count))
+
+    def offer(self, job: QueuedWorkload) -> Placement | None:
+        if self.full or job.devices > job.cap - self.in_use[job.allocation_id]:
+            return None  # waits for its own allocation's running jobs; blocks nobody else
+        keys = self._matching(job)
+        available = sum(len(self.pools[k]) for k in keys)
+        pool = (job.type_id, job.site_id)
+        if available < job.devices:
+            if pool not in self.blockers:
+                candidates = [d for k in keys for d in self.pools[k]]
+                shadow, extra = _shadow(job, candidates, self.busy, self.now)
+                self.blockers[pool] = Blocker(job, shadow, extra, set(candidates))
+            return None
+        chosen = self._pick(keys, job.devices)
+        free_left = self.free_left
+        # Backfill must not delay the first blocked job of any pool it draws devices from.
+        ends = self.now + job.duration
+        for blocker in self.blockers.values():
+            if not blocker.candidates.intersection(chosen) and not any(
+                blocker.job.matches(*free_left[d]) for d in chosen
+            ):
+                continue
+            if ends <= blocker.shadow or job.devices <= blocker.extra:
+                continue
+            return None
+        for blocker in self.blockers.values():
+            if ends > blocker.shadow and any(blocker.job.matches(*free_left[d]) for d in chosen):
+                blocker.extra -= job.devices
+        taken: dict[tuple[int, int], int] = defaultdict(int)
+        for device in chosen:
+            taken[free_left.pop(device)] += 1
+        for key, count in taken.items():
+            # The chosen devices are the lowest of each pool they came from: a prefix.
+            del self.pools[key][:count]
+        self.in_use[job.allocation_id] += job.devices
+        placement = Placement(job.id, chosen)
+        self.placements.append(placement)
+        return placement
+
+
 def plan(
     jobs: list[QueuedWorkload],
     free: list[tuple[int, int, int]],
@@ -216,103 +328,98 @@ def plan(
     now: dt.datetime,
 ) -> list[Placement]:
     """Pure placement decision, for a round and for queue estimates."""
-    free_left = {device: (type_id, site_id) for device, type_id, site_id in free}
-    # Free devices by (type, site): a job looks at the few pools it matches, not every device.
-    pools: dict[tuple[int, int], set[int]] = defaultdict(set)
-    for device, (type_id, site_id) in free_left.items():
-        pools[(type_id, site_id)].add(device)
-    in_use = defaultdict(int, active_per_allocation)
-    blockers: dict[tuple, Blocker] = {}
-    placements = []
+    planner = Planner(free, active_per_allocation, busy, now)
     for job in jobs:
-        if not free_left:
+        if planner.full:
             break  # nothing left to bind this round
-        if job.devices > job.cap - in_use[job.allocation_id]:
-            continue  # waits for its own allocation's running jobs; blocks nobody else
-        candidates = [d for key, ds in pools.items() if job.matches(*key) for d in ds]
-        pool = (job.type_id, job.site_id)
-        if len(candidates) < job.devices:
-            if pool not in blockers:
-                shadow, extra = _shadow(job, candidates, busy, now)
-                blockers[pool] = Blocker(job, shadow, extra, set(candidates))
-            continue
-        # Backfill must not delay the first blocked job of any pool it draws devices from.
-        chosen = _pick(candidates, job.devices, free_left)
-        allowed = True
-        for blocker in blockers.values():
-            if not blocker.candidates.intersection(chosen) and not any(
-                blocker.job.matches(*free_left[d]) for d in chosen
-            ):
-                continue
-            if now + job.duration <= blocker.shadow or job.devices <= blocker.extra:
-                continue
-            allowed = False
-            break
-        if not allowed:
-            continue
-        for blocker in blockers.values():
-            if (
-                any(blocker.job.matches(*free_left[d]) for d in chosen)
-                and now + job.duration > blocker.shadow
-            ):
-                blocker.extra -= job.devices
-        for device in chosen:
-            pools[free_left.pop(device)].discard(device)
-        in_use[job.allocation_id] += job.devices
-        placements.append(Placement(job.id, chosen))
-    return placements
+        planner.offer(job)
+    return planner.placements
 
 
-def _pick(candidates: list[int], count: int, free_left) -> list[int]:
-    # Keep a job on one site when one site has enough devices: its all-reduce stays local.
-    by_site = defaultdict(list)
-    for device in candidates:
-        by_site[free_left[device][1]].append(device)
-    for devices in sorted(by_site.values(), key=len):
-        if len(devices) >= count:
-            return sorted(devices)[:count]
-    return sorted(candidates)[:count]
+def scheduler_lookahead() -> int:
+    """How many queued workloads a round considers at most (Slurm's bf_max_job_test)."""
+    return max(1, int(settings.SCHEDULER_LOOKAHEAD))
+
+
+QUEUE_PAGE = 500
+
+
+def _insert_leases(rows: list[tuple[int, int, int]], at: dt.datetime) -> None:
+    """One INSERT for the round's leases: (device, allocation, workload) each, starting `at`."""
+    if connection.vendor == "postgresql":
+        devices, allocations, workloads = (list(column) for column in zip(*rows, strict=True))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {Lease._meta.db_table} "
+                "(accelerator_id, allocation_id, workload_id, started_at) "
+                "SELECT d, a, w, %s FROM unnest(%s::integer[], %s::integer[], %s::integer[])"
+                " AS t(d, a, w)",
+                [at, devices, allocations, workloads],
+            )
+        return
+    Lease.objects.bulk_create(
+        [Lease(accelerator_id=d, allocation_id=a, workload_id=w, started_at=at) for d, a, w in rows]
+    )
 
 
 def schedule_round(*, now: dt.datetime | None = None) -> list[Placement]:
     """Bind what can run now; returns the placements made (leases created, workloads
-    scheduled, `workloads_placed` sent inside the same transaction)."""
+    scheduled, `workloads_placed` sent inside the same transaction).
+
+    The queue is read sorted from SQL, a page at a time, until the free devices are taken or
+    `SCHEDULER_LOOKAHEAD` workloads were considered; only the rows read are locked.
+    """
     frozen = now
     now = now or clock.now()
+    depth = scheduler_lookahead()
     with transaction.atomic():
-        jobs = queued_workloads(now=now, lock=True)
-        if not jobs:
+        usage = company_usage(now=now)
+        page = queued_workloads(now=now, lock=True, limit=min(QUEUE_PAGE, depth), usage=usage)
+        if not page:
             return []
         free = _free_devices(lock=True)
+        if not free:
+            return []
         # Leases start on a clock read after the devices were seen free, so a lease never
         # starts before the previous one on its device ended (that one's end was read
         # under its job's lock, before it committed).
         now = frozen or clock.now()
         active = dict(
-            Lease.objects.filter(
-                ended_at__isnull=True, allocation_id__in={j.allocation_id for j in jobs}
-            )
+            Lease.objects.filter(ended_at__isnull=True)
             .values_list("allocation_id")
             .annotate(n=Count("id"))
             .values_list("allocation_id", "n")
         )
-        placements = plan(jobs, free, active, _busy_devices(now), now)
+        planner = Planner(free, active, lambda: _busy_devices(now), now)
+        allocation_of: dict[int, int] = {}
+        seen = 0
+        while page:
+            for job in page:
+                if planner.full:
+                    break
+                allocation_of[job.id] = job.allocation_id
+                planner.offer(job)
+            seen += len(page)
+            if planner.full or len(page) < QUEUE_PAGE or seen >= depth:
+                break
+            page = queued_workloads(
+                now=now,
+                lock=True,
+                offset=seen,
+                limit=min(QUEUE_PAGE, depth - seen),
+                usage=usage,
+            )
+        placements = planner.placements
         if not placements:
             return []
-        allocation_of = {j.id: j.allocation_id for j in jobs}
-        leases = [
-            Lease(
-                accelerator_id=device,
-                allocation_id=allocation_of[p.workload_id],
-                workload_id=p.workload_id,
-                started_at=now,
-            )
+        rows = [
+            (device, allocation_of[p.workload_id], p.workload_id)
             for p in placements
             for device in p.device_ids
         ]
         try:
             with transaction.atomic():
-                Lease.objects.bulk_create(leases)
+                _insert_leases(rows, now)
         except IntegrityError:
             # Another scheduler bound one of these devices between our read and our write:
             # the constraint held; place nothing this round and let the next one retry.
