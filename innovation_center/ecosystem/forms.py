@@ -10,6 +10,7 @@ from innovation_center.ecosystem.models import (
     Engagement,
     Industry,
     LifecycleStage,
+    Milestone,
     Solution,
 )
 
@@ -162,3 +163,23 @@ class SolutionFilterForm(forms.Form):
             ("newest", _("Newest first")),
         ],
     )
+
+
+class MilestoneForm(forms.ModelForm):
+    evidence_url = forms.URLField(label=_("evidence link"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = Milestone
+        fields = ["title", "due_on", "evidence", "evidence_url"]
+        widgets = {"due_on": DATE, "evidence": forms.Textarea(attrs={"rows": 2})}
+
+
+class MilestoneCompleteForm(forms.Form):
+    done_on = forms.DateField(label=_("Done on"), required=False, widget=DATE)
+    evidence = forms.CharField(
+        label=_("Evidence"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    evidence_url = forms.URLField(label=_("Evidence link"), required=False, assume_scheme="https")

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Coalesce, RowNumber
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from innovation_center.accounts.access import get_scoped_or_404, scoped_queryset, viewer_for
 from innovation_center.accounts.models import Membership
+from innovation_center.core import clock
 from innovation_center.core.exports import Column
 from innovation_center.core.uscc import ALPHABET, normalise
 from innovation_center.ecosystem.models import (
     Company,
     Engagement,
     LifecycleStage,
+    Milestone,
     Solution,
     StageMove,
 )
@@ -136,6 +138,21 @@ def engagement_moves(*, engagement: Engagement) -> QuerySet[StageMove]:
     return engagement.moves.select_related("moved_by")
 
 
+def engagement_milestones(*, user, engagement: Engagement) -> list[Milestone]:
+    """The engagement's milestones, due first, each with `overdue` set (the center's today)."""
+    today = clock.today()
+    milestones = list(scoped_queryset(user, Milestone).filter(engagement=engagement))
+    for milestone in milestones:
+        milestone.overdue = milestone.done_on is None and milestone.due_on < today
+    return milestones
+
+
+def milestone_get(*, user, pk: int) -> Milestone:
+    return get_scoped_or_404(
+        user, Milestone, Milestone.objects.select_related("engagement__company"), pk=pk
+    )
+
+
 BOARD_CARDS_PER_COLUMN = 100
 
 
@@ -174,13 +191,30 @@ def engagement_board(*, user, industry: str = "", owner: str = "", search: str =
         qs = qs.filter(company__legal_name__icontains=search.strip())
     # The first N cards of each column in one query (a window per stage), and the full
     # counts in one grouped query: never the whole table into Python (scale issue).
-    counts = dict(qs.order_by().values_list("stage").annotate(n=Count("id")))
+    # Overdue milestones (due before today, not done) are counted in the same two queries.
+    today = clock.today()
+    overdue = Q(milestones__due_on__lt=today, milestones__done_on__isnull=True)
+    overdue_of_card = (
+        Milestone.objects.filter(engagement=OuterRef("pk"), due_on__lt=today, done_on__isnull=True)
+        .order_by()
+        .values("engagement")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    counts, overdue_counts = {}, {}
+    for stage, n, late in (
+        qs.order_by()
+        .values_list("stage")
+        .annotate(n=Count("id", distinct=True), late=Count("milestones", filter=overdue))
+    ):
+        counts[stage], overdue_counts[stage] = n, late
     first_cards = qs.annotate(
+        overdue_milestones=Coalesce(Subquery(overdue_of_card), 0),
         place=Window(
             RowNumber(),
             partition_by=[F("stage")],
             order_by=[F("company__legal_name").asc(), F("started_on").asc(), F("id").asc()],
-        )
+        ),
     ).filter(place__lte=BOARD_CARDS_PER_COLUMN)
     by_stage: dict[str, list] = {value: [] for value in LifecycleStage.values}
     for engagement in first_cards:
@@ -196,6 +230,7 @@ def engagement_board(*, user, industry: str = "", owner: str = "", search: str =
                 "next_label": following.label if following else "",
                 "engagements": by_stage[value],
                 "count": counts.get(value, 0),
+                "overdue": overdue_counts.get(value, 0),
             }
         )
     return columns

@@ -20,7 +20,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from innovation_center.accounts.access import can_manage_people, staff_required, viewer_for
+from innovation_center.accounts.access import (
+    can_manage_people,
+    is_member_of,
+    staff_required,
+    viewer_for,
+)
 from innovation_center.accounts.selectors import audit_history, has_owner
 from innovation_center.core.errors import ApplicationError
 from innovation_center.core.exports import export_format, export_table
@@ -29,13 +34,15 @@ from innovation_center.core.htmx import page_or_fragment
 from innovation_center.core.imports import import_page
 from innovation_center.core.pagination import paginate
 from innovation_center.core.text import strip_control_characters
-from innovation_center.ecosystem import imports, selectors, services
+from innovation_center.ecosystem import imports, milestones, selectors, services
 from innovation_center.ecosystem.forms import (
     CompanyExitForm,
     CompanyFilterForm,
     CompanyForm,
     EngagementAdvanceForm,
     EngagementForm,
+    MilestoneCompleteForm,
+    MilestoneForm,
     SolutionFilterForm,
     SolutionForm,
 )
@@ -190,10 +197,12 @@ def _board_context(request: HttpRequest, params) -> dict:
     owner = "me" if owner == "me" else ""
     # The advance form posts the board's filters back: no middleware cleans a POST's fields.
     search = strip_control_characters(params.get("q", ""))[:100]
+    columns = selectors.engagement_board(
+        user=request.user, industry=industry, owner=owner, search=search
+    )
     return {
-        "columns": selectors.engagement_board(
-            user=request.user, industry=industry, owner=owner, search=search
-        ),
+        "columns": columns,
+        "overdue_total": sum(column["overdue"] for column in columns),
         "industry": industry,
         "owner": owner,
         "q": search,
@@ -260,7 +269,82 @@ def engagement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "next_stage": following,
             "is_staff": viewer_for(request.user).is_center_staff,
             "history": audit_history(user=request.user, objects=[engagement]),
+            **_milestone_context(request, engagement),
         },
+    )
+
+
+# Milestones ---------------------------------------------------------------------------------
+
+
+def _milestone_context(request: HttpRequest, engagement) -> dict:
+    rows = selectors.engagement_milestones(user=request.user, engagement=engagement)
+    return {
+        "milestones": rows,
+        "overdue_count": sum(m.overdue for m in rows),
+        "can_complete": viewer_for(request.user).is_center_staff
+        or is_member_of(request.user, engagement.company),
+        "milestone_form": MilestoneForm(),
+        "complete_form": MilestoneCompleteForm(),
+    }
+
+
+@require_POST
+@staff_required
+def milestone_create(request: HttpRequest, pk: int) -> HttpResponse:
+    engagement = selectors.engagement_get(user=request.user, pk=pk)
+    form = MilestoneForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ApplicationError(_form_problems(form))
+        milestones.milestone_create(actor=request.user, engagement=engagement, **form.cleaned_data)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The milestone was added."))
+    return redirect(f"{reverse('ecosystem:engagement_detail', args=[pk])}#milestones")
+
+
+def _form_problems(form) -> str:
+    return " ".join(
+        f"{form[name].label}: {' '.join(errors)}" for name, errors in form.errors.items()
+    )
+
+
+@require_POST
+@login_required
+def milestone_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    milestone = selectors.milestone_get(user=request.user, pk=pk)
+    form = MilestoneCompleteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_problems(form))
+    else:
+        try:
+            milestones.milestone_complete(
+                actor=request.user, milestone=milestone, **form.cleaned_data
+            )
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("“%(title)s” is done.") % {"title": milestone.title})
+    url = reverse("ecosystem:engagement_detail", args=[milestone.engagement_id])
+    return redirect(f"{url}#milestone-{milestone.pk}")
+
+
+@staff_required
+def milestone_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    milestone = selectors.milestone_get(user=request.user, pk=pk)
+    url = reverse("ecosystem:engagement_detail", args=[milestone.engagement_id])
+    return form_page(
+        request,
+        form_class=MilestoneForm,
+        instance=milestone,
+        save=lambda form: milestones.milestone_update(
+            actor=request.user, milestone=milestone, data=form.cleaned_data
+        ),
+        title=_("Edit the milestone “%(title)s”") % {"title": milestone.title},
+        cancel_url=f"{url}#milestones",
+        history=audit_history(user=request.user, objects=[milestone]),
     )
 
 
