@@ -40,6 +40,14 @@ from innovation_center.evaluation.api import (
     JobViewSet,
     ModelArtifactViewSet,
 )
+from innovation_center.programs.api import (
+    ApplicationViewSet,
+    CallViewSet,
+    ConflictViewSet,
+    IncubatorCriteriaViewSet,
+    KpiReportViewSet,
+    ReviewViewSet,
+)
 from innovation_center.talent.api import (
     CourseViewSet,
     CrowdTaskViewSet,
@@ -77,6 +85,12 @@ router.register("results", JobResultViewSet, basename="result")
 router.register("suites", SuiteViewSet, basename="suite")
 router.register("suite-submissions", SubmissionViewSet, basename="suitesubmission")
 router.register("verifications", VerificationViewSet, basename="verification")
+router.register("calls", CallViewSet, basename="call")
+router.register("applications", ApplicationViewSet, basename="application")
+router.register("reviews", ReviewViewSet, basename="review")
+router.register("conflicts", ConflictViewSet, basename="conflict")
+router.register("kpi-reports", KpiReportViewSet, basename="kpireport")
+router.register("incubator-criteria", IncubatorCriteriaViewSet, basename="incubator-criteria")
 
 REDOC_CSP = {"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]}
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pytest
+from django.core.files.base import ContentFile
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -23,6 +24,17 @@ from innovation_center.compute.models import AllocationRequest
 from innovation_center.ecosystem.models import Engagement, Solution
 from innovation_center.evaluation.builtins import BENCHMARK_DATASETS, ensure_builtin_datasets
 from innovation_center.evaluation.models import Dataset, EvaluationJob, JobResult
+from innovation_center.programs.models import (
+    Answer,
+    Application,
+    Attachment,
+    Call,
+    ConflictOfInterest,
+    Criterion,
+    KpiReport,
+    Question,
+    Review,
+)
 from innovation_center.talent.models import Course, CrowdTask, Internship, Program, Teacher
 from tests import factories
 
@@ -49,6 +61,12 @@ class CompanyRows:
     # jobs: they point at the company's two jobs, so job counts stay as they are).
     submission: object = None
     verification: object = None
+    # Its application to the world's open call, with a file and the reviewer's review, and
+    # a KPI report (program_rows).
+    application: object = None
+    attachment: object = None
+    review: object = None
+    kpi_report: object = None
 
 
 @dataclass
@@ -194,7 +212,9 @@ def build_world() -> World:
         rows.verification = Verification.objects.create(
             original=rows.finished_job, job=rows.job, requested_by=users["admin"], created_at=now
         )
+    program_rows(world)
     world.rows = {
+        **world.rows,
         "suite": suite,
         "university": university,
         "program": course_program,
@@ -210,6 +230,50 @@ def build_world() -> World:
         ),
     }
     return world
+
+
+def program_rows(world: World) -> None:
+    """An open published call with a question, a rubric line and the reviewer on its panel;
+    each company's draft application with an answer, a file and the reviewer's review, and a
+    KPI report; the operator's declared conflict with company B."""
+    users = world.users
+    now = timezone.now()
+    call = Call.objects.create(
+        kind=Call.Kind.INCUBATION,
+        slug="cohort",
+        title="Cohort",
+        title_zh="批次",
+        text="Apply for the cohort.",
+        opens_on=(now - dt.timedelta(days=10)).date(),
+        closes_at=now + dt.timedelta(days=30),
+        is_published=True,
+        created_by=users["admin"],
+    )
+    call.panel.add(users["reviewer"])
+    question = Question.objects.create(call=call, text="What do you build?", text_zh="做什么？")
+    Criterion.objects.create(call=call, name="Team", name_zh="团队", weight=Decimal("2"))
+    for rows in (world.a, world.b):
+        rows.application = Application.objects.create(
+            call=call, company=rows.company, summary=f"{rows.company.legal_name} applies"
+        )
+        Answer.objects.create(application=rows.application, question=question, text="Boards")
+        rows.attachment = Attachment.objects.create(
+            application=rows.application,
+            file=ContentFile(b"%PDF-1.4 plan", name="plan.pdf"),
+            original_name="plan.pdf",
+            content_type="application/pdf",
+            size=13,
+        )
+        rows.review = Review.objects.create(
+            application=rows.application, reviewer=users["reviewer"]
+        )
+        rows.kpi_report = KpiReport.objects.create(
+            company=rows.company, year=2025, half=KpiReport.Half.SECOND, employees=5
+        )
+    world.rows["call"] = call
+    world.rows["conflict"] = ConflictOfInterest.objects.create(
+        reviewer=users["operator"], company=world.b.company, reason="Former employer"
+    )
 
 
 @pytest.fixture

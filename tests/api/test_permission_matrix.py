@@ -92,6 +92,11 @@ MANAGERS_CREATE = only([*STAFF, "owner", "coordinator"], 403)
 # Invitations are outside the scope of everyone who does not manage the company's people.
 MANAGERS_ONLY_ROW = roles(404, **dict.fromkeys([*STAFF, "owner"], "ok"))
 OWN_NOTIFICATION = roles(404, owner="ok")
+# Programs: reviews and conflicts are their reviewer's and the center's, never the company's.
+STAFF_ON_CATALOGUE = only(STAFF, 403)
+STAFF_SEE_PERSONAL_ROW = roles(404, **dict.fromkeys(STAFF, "ok"))
+THE_REVIEWER_ON_ROW = roles(404, reviewer="ok", admin=403, operator=403)
+STAFF_OR_MEMBERS_CREATE = only([*STAFF, "owner", "member", "other"], 403)
 
 
 def crud(list_read, detail_read, create=None, change=None) -> dict:
@@ -213,6 +218,33 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("api:verification-list", "get"): EVERYONE,
     ("api:verification-list", "post"): STAFF_CREATE,
     ("api:verification-detail", "get"): COMPANY_ROW,
+    # Programs: published calls are everyone's; the ranking is the center's.
+    ("api:call-list", "get"): EVERYONE,
+    ("api:call-list", "post"): STAFF_CREATE,
+    ("api:call-detail", "get"): EVERYONE,
+    ("api:call-detail", "put"): STAFF_ON_CATALOGUE,
+    ("api:call-detail", "patch"): STAFF_ON_CATALOGUE,
+    ("api:call-publish", "post"): STAFF_ON_CATALOGUE,
+    ("api:call-assign", "post"): STAFF_ON_CATALOGUE,
+    ("api:call-ranking", "get"): STAFF_ON_CATALOGUE,
+    ("api:application-list", "get"): EVERYONE,
+    ("api:application-list", "post"): MEMBERS_CREATE,
+    ("api:application-detail", "get"): COMPANY_ROW,
+    ("api:application-detail", "patch"): MEMBERS_ON_ROW,
+    ("api:application-submit", "post"): MEMBERS_ON_ROW,
+    ("api:application-withdraw", "post"): MEMBERS_ON_ROW,
+    ("api:application-attachments", "post"): MEMBERS_ON_ROW,
+    ("api:application-decide", "post"): STAFF_ON_COMPANY_ROW,
+    ("api:review-list", "get"): EVERYONE,
+    ("api:review-detail", "get"): STAFF_SEE_PERSONAL_ROW,
+    ("api:review-submit", "post"): THE_REVIEWER_ON_ROW,
+    ("api:conflict-list", "get"): EVERYONE,
+    ("api:conflict-list", "post"): STAFF_CREATE,
+    ("api:conflict-detail", "get"): STAFF_SEE_PERSONAL_ROW,
+    ("api:kpireport-list", "get"): EVERYONE,
+    ("api:kpireport-list", "post"): STAFF_OR_MEMBERS_CREATE,
+    ("api:kpireport-detail", "get"): COMPANY_ROW,
+    ("api:incubator-criteria-list", "get"): STAFF_ONLY,
 }
 
 # Company A's rows (or the university's, or the catalogue's) that detail URLs point at.
@@ -242,6 +274,11 @@ OBJECTS = {
     "suite": lambda w: w.rows["suite"].slug,
     "suitesubmission": lambda w: w.a.submission.pk,
     "verification": lambda w: w.a.verification.pk,
+    "call": lambda w: w.rows["call"].slug,
+    "application": lambda w: w.a.application.pk,
+    "review": lambda w: w.a.review.pk,
+    "conflict": lambda w: w.rows["conflict"].pk,
+    "kpireport": lambda w: w.a.kpi_report.pk,
 }
 
 
@@ -261,7 +298,7 @@ def outcome(status_code: int):
     return status_code
 
 
-MULTIPART = {"api:model-list", "api:dataset-list"}
+MULTIPART = {"api:model-list", "api:dataset-list", "api:application-attachments"}
 # Writes that use up their row: after one role removed the member, the next would find no row.
 FRESH_ROW_WRITES = {("api:member-detail", "delete"), ("api:invitation-detail", "delete")}
 

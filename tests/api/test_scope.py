@@ -26,6 +26,9 @@ OTHER_COMPANY = {
     "result": lambda w: w.b.finished_job.pk,
     "suitesubmission": lambda w: w.b.submission.pk,
     "verification": lambda w: w.b.verification.pk,
+    "application": lambda w: w.b.application.pk,
+    "review": lambda w: w.b.review.pk,
+    "kpireport": lambda w: w.b.kpi_report.pk,
 }
 NOT_COMPANY_ROWS = {
     "token",
@@ -35,8 +38,9 @@ NOT_COMPANY_ROWS = {
     "course",
     "crowdtask",
     "internship",
+    "conflict",
 }
-CATALOGUE = {"site", "acceleratortype", "accelerator", "suite"}
+CATALOGUE = {"site", "acceleratortype", "accelerator", "suite", "call"}
 
 
 def detail_routes():
@@ -86,6 +90,10 @@ def test_it_lists_only_the_company_s_own_rows(world):
         # A plain member does not manage the company's people: no invitations at all.
         "api:invitation-list": [],
         "api:notification-list": [],
+        "api:application-list": [world.a.application.pk],
+        "api:kpireport-list": [world.a.kpi_report.pk],
+        # The company's application has a review: it is the reviewer's, not the company's.
+        "api:review-list": [],
     }.items():
         body = client.get(reverse(name)).json()
         assert sorted(item["id"] for item in body["results"]) == rows, name
