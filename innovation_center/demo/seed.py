@@ -26,6 +26,7 @@ from django.db.models import Max
 
 from innovation_center.accounts.models import Membership, Organisation
 from innovation_center.compute.models import Lease
+from innovation_center.compute.rollups import rollups_close
 from innovation_center.compute.services import allocations_advance
 from innovation_center.core import clock
 from innovation_center.demo import (
@@ -42,9 +43,10 @@ from innovation_center.demo.common import SEED
 from innovation_center.demo.data.people import CENTER_NAME, DEMO_PASSWORD, DEMO_USERS
 from innovation_center.demo.data.talent import COORDINATOR_UNIVERSITY
 from innovation_center.demo.models import DemoSeed
+from innovation_center.demo.programs import seed_programs
 from innovation_center.ecosystem.models import Company, Solution
 
-COUNTED_APPS = ("accounts", "ecosystem", "talent", "compute", "evaluation")
+COUNTED_APPS = ("accounts", "ecosystem", "talent", "compute", "evaluation", "programs")
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,10 @@ def demo_seed(*, now: dt.datetime | None = None) -> DemoSeedResult:
         entrants=[(owner_company, users["owner"], 48), (rival_company, users["rival"], 16)],
     )
     demand.seed_demand(incubating, owner_company=owner_company, rival_company=rival_company)
+    seed_programs(plans, users=users, contacts=contacts, password=password, today=anchor, now=now)
+    # The closed months' utilization, stored now as beat would (a run on the same day then
+    # writes nothing, and the first dashboard does not pay for it).
+    rollups_close(now=now)
 
     after = demo_row_counts()
     created = {

@@ -5,14 +5,12 @@ import datetime as dt
 from collections import Counter
 
 import pytest
-import time_machine
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Q
 from django.test import override_settings
-from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from innovation_center.accounts.models import (
@@ -175,27 +173,3 @@ def test_it_writes_to_each_demo_login_in_their_language(seeded):
         with translation.override(language):
             expected = translation.gettext("Compute request #%(id)s approved") % {"id": request_id}
         assert decision.subject == expected
-
-
-def test_it_replaces_an_expired_invitation_on_a_later_day_and_then_writes_nothing():
-    seeded_at = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)
-    with time_machine.travel(seeded_at, tick=False):
-        call_command("seed_demo", "--quiet")
-    first = set(pending_invitations(seeded_at).values_list("pk", flat=True))
-    notifications = Notification.objects.count()
-
-    later = seeded_at + dt.timedelta(days=settings.INVITATION_DAYS + 3)
-    with time_machine.travel(later, tick=False):
-        call_command("seed_demo", "--quiet")
-        pending = pending_invitations(later)
-        per_organisation = Counter(pending.values_list("organisation_id", flat=True))
-        assert len(per_organisation) == Company.objects.partners().count()
-        assert set(per_organisation.values()) == {1}
-        assert not first & set(pending.values_list("pk", flat=True))
-        # The expired ones were closed, as inviting the same address again closes them.
-        assert Invitation.objects.filter(pk__in=first, revoked_at=later).count() == len(first)
-        assert Notification.objects.count() >= notifications
-
-        with CaptureQueriesContext(connection) as queries:
-            call_command("seed_demo", "--quiet")
-        assert written(queries) == []
