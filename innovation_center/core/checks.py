@@ -6,7 +6,16 @@ from django.core.checks import Error, Tags, register
 
 from innovation_center.core.scoping import Scope
 
-OUR_APPS = ("accounts", "ecosystem", "talent", "compute", "evaluation", "reports")
+OUR_APPS = (
+    "accounts",
+    "ecosystem",
+    "talent",
+    "compute",
+    "evaluation",
+    "benchmarks",
+    "programs",
+    "reports",
+)
 
 
 @register(Tags.security, deploy=True)

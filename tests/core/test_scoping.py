@@ -28,10 +28,33 @@ from innovation_center.accounts.models import (
     Organisation,
     Profile,
 )
-from innovation_center.compute.models import AllocationRequest, CapacityPool, DeviceOutage, Lease
+from innovation_center.benchmarks.models import Submission, Suite, Verification
+from innovation_center.compute.models import (
+    AllocationRequest,
+    CapacityPool,
+    CompanyMonthUsage,
+    DeviceMonthUsage,
+    DeviceOutage,
+    Lease,
+    UtilizationMonth,
+)
 from innovation_center.core.checks import OUR_APPS
-from innovation_center.ecosystem.models import Engagement, Solution, StageMove
-from innovation_center.evaluation.models import JobResult, JobShard
+from innovation_center.ecosystem.models import Engagement, Milestone, Solution, StageMove
+from innovation_center.evaluation.models import EvaluationJob, JobResult, JobShard
+from innovation_center.programs.models import (
+    Answer,
+    Application,
+    Attachment,
+    Call,
+    ConflictOfInterest,
+    Criterion,
+    FundingRound,
+    KpiReport,
+    Mentor,
+    Question,
+    Review,
+    Score,
+)
 from innovation_center.talent.models import Course, CrowdTask, Internship, Program, Teacher
 from tests import factories
 
@@ -98,6 +121,10 @@ def build_tenant_company(world, key, center_staff):
             moved_by=center_staff,
             moved_at=timezone.now(),
         ),
+        key,
+    )
+    world.add(
+        Milestone.objects.create(engagement=engagement, title="Pilot", due_on=dt.date(2021, 6, 1)),
         key,
     )
     solution = Solution.objects.create(name=f"Solution {key}", vertical="smart_city")
@@ -225,6 +252,7 @@ def world(db):
     world.add(CapacityPool.objects.create(accelerator_type=factories.accelerator_type()), EVERYONE)
     world.add(factories.builtin_dataset(), EVERYONE)
     world.add(factories.program(Program.Kind.COURSE), EVERYONE)
+    build_program_and_benchmark_rows(world, staff, company_a, company_b, owner_a)
     world.center = center
     world.viewers = {
         "staff": (staff, None),
@@ -233,6 +261,115 @@ def world(db):
         "coordinator_U": (coordinator_u, {"U", "user:coordinator_U", "managers:U"}),
     }
     return world
+
+
+def build_program_and_benchmark_rows(world, staff, company_a, company_b, owner_a):
+    """Calls (published: everyone; a draft: the center), each company's application with its
+    answer, file, KPI report and funding; company A's owner sits on the panel and reviews
+    company B's application, so the reviewer's scope is tested beside the company's."""
+    now = timezone.now()
+    published = world.add(
+        Call.objects.create(
+            kind=Call.Kind.INCUBATION,
+            slug="cohort",
+            title="Cohort",
+            text="Apply.",
+            opens_on=dt.date(2021, 1, 1),
+            closes_at=now + dt.timedelta(days=30),
+            is_published=True,
+        ),
+        EVERYONE,
+    )
+    draft = world.add(
+        Call.objects.create(
+            kind=Call.Kind.INCUBATION,
+            slug="draft",
+            title="Draft",
+            text="Not yet.",
+            opens_on=dt.date(2021, 1, 1),
+            closes_at=now + dt.timedelta(days=30),
+        ),
+        "center",
+    )
+    question = world.add(Question.objects.create(call=published, text="What?"), EVERYONE)
+    world.add(Question.objects.create(call=draft, text="Draft question"), "center")
+    criterion = world.add(Criterion.objects.create(call=published, name="Team"), EVERYONE)
+    world.add(Criterion.objects.create(call=draft, name="Draft criterion"), "center")
+    world.add(Mentor.objects.create(name="A mentor"), "center")
+    reviewers = {"A": staff, "B": owner_a}
+    for key, company in (("A", company_a), ("B", company_b)):
+        reviewer_tags = {key} if key == "A" else {key, "user:owner_A"}
+        application = world.add(
+            Application.objects.create(call=published, company=company), *reviewer_tags
+        )
+        world.add(
+            Answer.objects.create(application=application, question=question, text="Boards"),
+            *reviewer_tags,
+        )
+        world.add(
+            Attachment.objects.create(
+                application=application,
+                file="private/applications/x.pdf",
+                original_name="plan.pdf",
+                content_type="application/pdf",
+                size=10,
+            ),
+            *reviewer_tags,
+        )
+        # Scores are the reviewer's and the center's: the applicant company never sees them.
+        review_tag = "center" if key == "A" else "user:owner_A"
+        review = world.add(
+            Review.objects.create(application=application, reviewer=reviewers[key]), review_tag
+        )
+        world.add(Score.objects.create(review=review, criterion=criterion, value=4), review_tag)
+        report = world.add(KpiReport.objects.create(company=company, year=2025, half=2), key)
+        world.add(
+            FundingRound.objects.create(report=report, round="seed", amount=Decimal("100")), key
+        )
+        job = EvaluationJob.objects.filter(company=company).first()
+        suite = Suite.objects.filter(slug="digits").first() or world.add(
+            Suite.objects.create(
+                name="Digits",
+                slug="digits",
+                description="Held out.",
+                dataset=job.dataset,
+                accelerator_type=job.allocation.accelerator_type,
+                allocation=job.allocation,
+            ),
+            EVERYONE,
+        )
+        world.add(
+            Submission.objects.create(
+                suite=suite, company=company, model=job.model, job=job, created_at=now
+            ),
+            key,
+        )
+        rerun = factories.job(job.allocation, model=job.model)
+        world.add(rerun.workload, key)
+        world.add(rerun, key)
+        world.add(Verification.objects.create(original=job, job=rerun, created_at=now), key)
+    world.add(
+        ConflictOfInterest.objects.create(reviewer=owner_a, company=company_b, reason="Investor"),
+        "user:owner_A",
+    )
+    rollup = world.add(
+        UtilizationMonth.objects.create(year=2021, month=1, computed_at=now), "center"
+    )
+    world.add(
+        DeviceMonthUsage.objects.create(
+            rollup=rollup,
+            accelerator_id=1,
+            site_id=1,
+            accelerator_type_id=1,
+            capacity_seconds=1.0,
+            out_of_service_seconds=0.0,
+            busy_seconds=0.5,
+        ),
+        "center",
+    )
+    world.add(
+        CompanyMonthUsage.objects.create(rollup=rollup, company_id=1, busy_seconds=0.5), "center"
+    )
 
 
 def project_models():
