@@ -79,7 +79,7 @@ def plan_companies(rng: random.Random, today: dt.date) -> list[CompanyPlan]:
         legal_name = f"{prefix}{brand}{domain}{suffix}"
         if legal_name in names:
             continue
-        code = _uscc(rng, rng.choice(divisions))
+        code = uscc_for(rng, rng.choice(divisions))
         if code in codes:
             continue
         names.add(legal_name)
@@ -130,7 +130,7 @@ def _organisation_code(rng: random.Random) -> str:
     return body + {10: "X", 11: "0"}.get(check, str(check))
 
 
-def _uscc(rng: random.Random, division: str) -> str:
+def uscc_for(rng: random.Random, division: str) -> str:
     # 9 = registered by market regulation, 1 = enterprise; then division and org code.
     first17 = "91" + division + _organisation_code(rng)
     return first17 + check_character(first17)

@@ -140,7 +140,7 @@ class OrganisationPeople:
         return [person for person in self.people if person.username != self.contact]
 
 
-def _address(family_name: str, given_name: str, host: str, taken: set[str]) -> str:
+def email_address(family_name: str, given_name: str, host: str, taken: set[str]) -> str:
     """zhangwei@host, or zhangwei2@host when a namesake took it: unique in the whole demo."""
     local = PINYIN[family_name] + PINYIN[given_name]
     address, number = f"{local}@{host}", 1
@@ -151,10 +151,10 @@ def _address(family_name: str, given_name: str, host: str, taken: set[str]) -> s
     return address
 
 
-def _colleague(rng: random.Random, host: str, taken: set[str], role: str | None = None) -> Person:
+def colleague(rng: random.Random, host: str, taken: set[str], role: str | None = None) -> Person:
     family_name, given_name = rng.choice(SURNAMES), rng.choice(COLLEAGUE_GIVEN_NAMES)
     drawn_role = OWNER if rng.random() < OWNER_SHARE else MEMBER
-    email = _address(family_name, given_name, host, taken)
+    email = email_address(family_name, given_name, host, taken)
     return Person(email, family_name, given_name, email, role or drawn_role)
 
 
@@ -171,14 +171,14 @@ def plan_people(plans, *, contact_names, logins: Counter, university) -> list[Or
         people, contact = [], ""
         if not logins[company.organisation_id]:
             contact = f"contact{number:03d}"
-            email = _address(family_name, given_name, host, taken)
+            email = email_address(family_name, given_name, host, taken)
             people.append(Person(contact, family_name, given_name, email, OWNER))
         rng = random.Random(f"{SEED}:{plan.uscc}:people")
         size = rng.randint(*PEOPLE_PER_COMPANY)
         for _index in range(size - (logins[company.organisation_id] or 1)):
-            people.append(_colleague(rng, host, taken))
+            people.append(colleague(rng, host, taken))
         rng = random.Random(f"{SEED}:{plan.uscc}:invitation")
-        invited = _colleague(rng, host, taken)
+        invited = colleague(rng, host, taken)
         invitee = Invitee(
             email=invited.email,
             role=invited.role,
@@ -189,23 +189,14 @@ def plan_people(plans, *, contact_names, logins: Counter, university) -> list[Or
         planned.append(OrganisationPeople(company.organisation, people, contact, invitee, company))
     slug = next(slug for name, _short, slug, *_rest in UNIVERSITIES if name == university.name)
     rng = random.Random(f"{SEED}:{slug}:people")
-    colleague = _colleague(rng, f"{slug}.example.com", taken, role=Membership.Role.COORDINATOR)
-    planned.append(OrganisationPeople(university.organisation, [colleague]))
+    coordinator = colleague(rng, f"{slug}.example.com", taken, role=Membership.Role.COORDINATOR)
+    planned.append(OrganisationPeople(university.organisation, [coordinator]))
     return planned
 
 
-def seed_company_people(
-    plans, *, contact_names, demo_users: dict, university, password: PasswordHash
-) -> tuple[dict, list[OrganisationPeople]]:
-    """Every company's people: its contact (an owner, who files its requests) unless a demo
-    login owns it, and colleagues up to 2–5 people, some of them owners. Returns the user
-    who files each company's requests (by company id) and the plan of everyone."""
-    demo_memberships = list(
-        Membership.objects.filter(user__in=list(demo_users.values())).select_related("user")
-    )
-    logins = Counter(membership.organisation_id for membership in demo_memberships)
-    planned = plan_people(plans, contact_names=contact_names, logins=logins, university=university)
-
+def seed_people_rows(planned: list[OrganisationPeople], *, password) -> dict:
+    """The planned people's accounts and memberships, those that do not exist yet; returns
+    every planned user by username."""
     user_model = get_user_model()
     wanted = {person.username: person for entry in planned for person in entry.people}
     existing = set(
@@ -242,6 +233,22 @@ def seed_company_people(
         ],
         batch_size=BATCH_SIZE,
     )
+    return users
+
+
+def seed_company_people(
+    plans, *, contact_names, demo_users: dict, university, password: PasswordHash
+) -> tuple[dict, list[OrganisationPeople]]:
+    """Every company's people: its contact (an owner, who files its requests) unless a demo
+    login owns it, and colleagues up to 2–5 people, some of them owners. Returns the user
+    who files each company's requests (by company id) and the plan of everyone."""
+    demo_memberships = list(
+        Membership.objects.filter(user__in=list(demo_users.values())).select_related("user")
+    )
+    logins = Counter(membership.organisation_id for membership in demo_memberships)
+    planned = plan_people(plans, contact_names=contact_names, logins=logins, university=university)
+
+    users = seed_people_rows(planned, password=password)
 
     demo_owners = {
         membership.organisation_id: membership.user

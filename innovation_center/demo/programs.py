@@ -23,8 +23,8 @@ from django.contrib.auth import get_user_model
 
 from innovation_center.accounts.models import Membership, Organisation
 from innovation_center.demo import people
-from innovation_center.demo.common import BATCH_SIZE, SEED, office_hours_at
-from innovation_center.demo.companies import CompanyPlan, _uscc
+from innovation_center.demo.common import SEED, office_hours_at
+from innovation_center.demo.companies import CompanyPlan, uscc_for
 from innovation_center.demo.data.companies import (
     BRANDS,
     CITY_PREFIXES,
@@ -151,7 +151,7 @@ def _plan_applicants(rng: random.Random, plans, *, today: dt.date) -> list[Compa
         industry = rng.choices(industries, weights)[0]
         domain, domain_pinyin, activity = rng.choice(DOMAINS[industry])
         legal_name = f"{prefix}{brand}{domain}{rng.choice(SUFFIXES)}"
-        code = _uscc(rng, rng.choice(divisions))
+        code = uscc_for(rng, rng.choice(divisions))
         host = f"{brand_pinyin}-{domain_pinyin}.example.com"
         if legal_name in names or code in codes or host in hosts:
             continue
@@ -237,7 +237,7 @@ def _plan_center_staff() -> list[people.Person]:
     staff = []
     for number in range(CENTER_STAFF):
         family_name, given_name = rng.choice(SURNAMES), rng.choice(COLLEAGUE_GIVEN_NAMES)
-        email = people._address(family_name, given_name, CENTER_HOST, taken)
+        email = people.email_address(family_name, given_name, CENTER_HOST, taken)
         role = (
             Membership.Role.CENTER_REVIEWER if number % 4 == 3 else Membership.Role.CENTER_OPERATOR
         )
@@ -320,12 +320,12 @@ def _seed_applicant_people(applicants: list[CompanyPlan], *, password, now) -> d
         rng = random.Random(f"{SEED}:{plan.uscc}:people")
         family_name, given_name = rng.choice(SURNAMES), rng.choice(GIVEN_NAMES)
         contact = f"applicant{number:02d}"
-        email = people._address(family_name, given_name, host, taken)
+        email = people.email_address(family_name, given_name, host, taken)
         members = [people.Person(contact, family_name, given_name, email, people.OWNER)]
         for _index in range(rng.randint(*PEOPLE_PER_COMPANY) - 1):
-            members.append(people._colleague(rng, host, taken))
+            members.append(people.colleague(rng, host, taken))
         rng = random.Random(f"{SEED}:{plan.uscc}:invitation")
-        invited = people._colleague(rng, host, taken)
+        invited = people.colleague(rng, host, taken)
         invitee = people.Invitee(
             email=invited.email,
             role=invited.role,
@@ -339,42 +339,7 @@ def _seed_applicant_people(applicants: list[CompanyPlan], *, password, now) -> d
             )
         )
 
-    user_model = get_user_model()
-    wanted = {person.username: person for entry in planned for person in entry.people}
-    existing = set(
-        user_model.objects.filter(username__in=list(wanted)).values_list("username", flat=True)
-    )
-    user_model.objects.bulk_create(
-        [
-            user_model(
-                username=person.username,
-                first_name=person.given_name,
-                last_name=person.family_name,
-                email=person.email,
-                password=password.hashed(),
-            )
-            for person in wanted.values()
-            if person.username not in existing
-        ],
-        batch_size=BATCH_SIZE,
-    )
-    users = user_model.objects.in_bulk(list(wanted), field_name="username")
-    have = set(
-        Membership.objects.filter(
-            organisation__in=[entry.organisation for entry in planned]
-        ).values_list("user_id", "organisation_id")
-    )
-    Membership.objects.bulk_create(
-        [
-            Membership(
-                user=users[person.username], organisation=entry.organisation, role=person.role
-            )
-            for entry in planned
-            for person in entry.people
-            if (users[person.username].pk, entry.organisation.pk) not in have
-        ],
-        batch_size=BATCH_SIZE,
-    )
+    users = people.seed_people_rows(planned, password=password)
     people.seed_invitations(planned, now=now)
     return {entry.company.pk: users[entry.contact] for entry in planned}
 
