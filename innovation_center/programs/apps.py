@@ -10,7 +10,13 @@ class ProgramsConfig(AppConfig):
         # Imported here: app modules load only once the registry is ready.
         from innovation_center.ecosystem.panels import CompanyPanel, company_panel_register
         from innovation_center.programs.kpi import company_kpi_panel
+        from innovation_center.programs.selectors import company_applications
 
         company_panel_register(
             CompanyPanel("kpi", "programs/kpi/_company_panel.html", company_kpi_panel, 5)
+        )
+        company_panel_register(
+            CompanyPanel(
+                "applications", "programs/_company_applications.html", company_applications, 6
+            )
         )

@@ -203,3 +203,13 @@ def conflict_candidates(*, user) -> QuerySet[Company]:
 
 def my_conflicts(*, user) -> QuerySet[ConflictOfInterest]:
     return scoped_queryset(user, ConflictOfInterest).filter(reviewer=user).select_related("company")
+
+
+def company_applications(*, user, company) -> QuerySet[Application]:
+    """A company's applications to calls, newest call first, as its page shows them."""
+    return (
+        scoped_queryset(user, Application)
+        .filter(company=company)
+        .select_related("call")
+        .order_by("-call__closes_at", "-id")[:50]
+    )
