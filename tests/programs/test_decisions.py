@@ -7,7 +7,13 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from innovation_center.accounts.models import AuditEvent, Membership, Notification, Profile
+from innovation_center.accounts.models import (
+    AuditEvent,
+    Membership,
+    Notification,
+    NotificationKind,
+    Profile,
+)
 from innovation_center.compute.models import Allocation, AllocationRequest
 from innovation_center.core.errors import ApplicationError
 from innovation_center.ecosystem.models import Company, Engagement, LifecycleStage
@@ -52,6 +58,7 @@ def test_accepting_admits_the_company_and_starts_its_first_engagement(
     assert engagement.started_on == FROZEN.date()
     notes = Notification.objects.filter(user__memberships__organisation=company.organisation)
     assert notes.count() == 2
+    assert {n.kind for n in notes} == {NotificationKind.APPLICATION_DECISION}
     assert {n.subject for n in notes} == {"Your application to Spring cohort 2026 was accepted"}
     assert "Welcome aboard" in notes.first().body
     assert notes.first().url == f"/programs/applications/{application.pk}/"

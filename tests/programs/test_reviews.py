@@ -7,7 +7,12 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from innovation_center.accounts.models import AuditEvent, Membership
+from innovation_center.accounts.models import (
+    AuditEvent,
+    Membership,
+    Notification,
+    NotificationKind,
+)
 from innovation_center.core.errors import ApplicationError
 from innovation_center.programs import selectors, services
 from innovation_center.programs.models import Application, Review, Score
@@ -56,6 +61,26 @@ def test_it_balances_the_panel_deterministically(staff, judges):
         ["judge1", "judge2"],
         ["judge3", "judge4"],
     ] * 3
+
+
+def test_each_reviewer_hears_once_how_many_applications_are_theirs(staff, judges):
+    call = make_call(staff=staff, panel=judges)
+    submitted_in_order(call, 6)
+    services.reviewers_assign(call=call, actor=staff)
+    notes = Notification.objects.filter(kind=NotificationKind.REVIEW_ASSIGNED)
+    assert Counter(notes.values_list("user__username", flat=True)) == {
+        "judge1": 1,
+        "judge2": 1,
+        "judge3": 1,
+        "judge4": 1,
+    }
+    note = notes.get(user__username="judge1")
+    assert note.subject == "Applications to review: Spring cohort 2026"
+    assert note.body.startswith("3 applications to Spring cohort 2026 are assigned to you.")
+    assert note.url == "/programs/reviews/"
+    # A second run that assigns nobody new says nothing.
+    services.reviewers_assign(call=call, actor=staff)
+    assert notes.count() == 4
 
 
 def test_assigning_again_only_tops_up(staff, judges):
