@@ -105,7 +105,7 @@ SOURCES = {
         _(
             "The incubator has its own seed fund or a partner incubation fund of at least "
             "¥5 million; incubated firms that received investment or financing are at least "
-            "10% of them, with at least 3 cases of the fund's use."
+            "10 percent of them, with at least 3 cases of the fund's use."
         ),
     ),
     "per_10_firms": Source(
@@ -116,7 +116,7 @@ SOURCES = {
         _(
             "The incubator has a professional service team: professional incubation staff "
             "(full-time staff with experience of entrepreneurship, investment or management, "
-            "or trained in start-up services) are over 80% of its people, and for every 10 "
+            "or trained in start-up services) are over 80 percent of its people, and for every 10 "
             "incubated firms there are at least 1 professional incubation staff member and "
             "1 entrepreneurship mentor."
         ),
