@@ -4,7 +4,7 @@ from django.urls import include, path
 from mozilla_django_oidc import urls as oidc_urls
 
 from innovation_center.accounts.oidc import sso_only
-from innovation_center.reports.views import landing
+from innovation_center.reports.views import landing, showcase
 
 admin.site.site_header = "Innovation Center"
 
@@ -17,6 +17,7 @@ oidc_urlpatterns = [
 
 urlpatterns = [
     path("", landing, name="home"),
+    path("showcase/", showcase, name="showcase"),
     path("", include("innovation_center.core.urls")),
     path("accounts/", include("innovation_center.accounts.urls")),
     path("oidc/", include(oidc_urlpatterns)),

@@ -281,6 +281,14 @@ class Solution(TimeStampedModel):
                 violation_error_message=_("Only a launched solution can be published."),
             ),
             models.CheckConstraint(
+                condition=Q(is_published=False) | ~Q(showcase_text=""),
+                name="solution_published_has_case_text",
+                violation_error_message=_(
+                    "A published solution needs its case text: write what was built, for whom "
+                    "and what it changed."
+                ),
+            ),
+            models.CheckConstraint(
                 condition=~Q(status="launched") | Q(launched_on__isnull=False),
                 name="solution_launched_has_date",
                 violation_error_message=_("A launched solution needs its launch date."),

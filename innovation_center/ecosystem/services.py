@@ -418,6 +418,18 @@ def solution_publish(*, solution: Solution, actor, published: bool = True) -> So
     with transaction.atomic():
         qs = Solution.objects.filter(pk=solution.pk, is_published=not published)
         if published:
+            # A launched solution without its case text (an unlaunched one hears why below).
+            if Solution.objects.filter(
+                pk=solution.pk, status=Solution.Status.LAUNCHED, showcase_text=""
+            ).exists():
+                raise ApplicationError(
+                    _(
+                        "“%(name)s” has no case text yet: write it (what was built, for whom "
+                        "and what it changed) before publishing it on the showcase."
+                    )
+                    % {"name": solution.name},
+                    field_errors={"showcase_text": [_("Write the case text first.")]},
+                )
             qs = qs.filter(status=Solution.Status.LAUNCHED)
         changed = qs.update(is_published=published, updated_at=clock.now())
         if changed != 1:

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from innovation_center.accounts.access import staff_required
 from innovation_center.compute import capacity
@@ -12,6 +13,8 @@ from innovation_center.compute import selectors as compute
 from innovation_center.core import charts, clock
 from innovation_center.reports import exports, home, selectors
 from innovation_center.reports.forms import MonthForm
+from innovation_center.reports.showcase import CACHE_SECONDS
+from innovation_center.reports.showcase import showcase as showcase_content
 
 
 def _link(name: str, query: str = "") -> str:
@@ -22,6 +25,18 @@ def _link(name: str, query: str = "") -> str:
 def landing(request: HttpRequest) -> HttpResponse:
     """One landing page; what it shows depends on the user's role, through the scope."""
     return render(request, "core/home.html", home.home_summary(user=request.user))
+
+
+def showcase(request: HttpRequest) -> HttpResponse:
+    """The public showcase: anyone, signed in or not, sees the same content."""
+    response = render(request, "reports/showcase.html", showcase_content())
+    # The content is computed once for everyone (reports/showcase.py); the page around it
+    # carries the visitor's CSRF token (the language switch) and, signed in, their name: a
+    # browser may keep it a few minutes, a shared cache never.
+    signed_in = request.user.is_authenticated
+    patch_cache_control(response, private=True, max_age=0 if signed_in else CACHE_SECONDS)
+    patch_vary_headers(response, ["Accept-Language", "Cookie"])
+    return response
 
 
 @staff_required

@@ -103,7 +103,7 @@ def test_it_shows_a_published_showcase_of_another_company_like_the_case_collecti
     from innovation_center.ecosystem.models import Solution
 
     Solution.objects.filter(pk=world.b.solution.pk).update(
-        status="launched", launched_on="2026-01-01", is_published=True
+        status="launched", launched_on="2026-01-01", is_published=True, showcase_text="A case."
     )
     client = client_for(world.users["member"])
     response = client.get(reverse("api:solution-detail", args=[world.b.solution.pk]))

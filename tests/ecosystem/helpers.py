@@ -17,6 +17,8 @@ def solution(name, *companies, **fields):
     defaults.update(fields)
     if defaults.get("status") == Solution.Status.LAUNCHED:
         defaults.setdefault("launched_on", dt.date(2024, 6, 1))
+    if defaults.get("is_published"):
+        defaults.setdefault("showcase_text", f"What {name} does, for whom, and what it changed.")
     row = Solution.objects.create(name=name, **defaults)
     row.companies.add(*companies)
     return row

@@ -102,6 +102,10 @@ def test_it_publishes_only_launched_solutions(staff, catalogue):
     with pytest.raises(ApplicationError, match="Only a launched solution can be published"):
         services.solution_publish(solution=catalogue["own"], actor=staff)
     launched = helpers.solution("Launched", status="launched")
+    with pytest.raises(ApplicationError, match="has no case text yet"):
+        services.solution_publish(solution=launched, actor=staff)
+    assert not AuditEvent.objects.filter(action="publish").exists()
+    Solution.objects.filter(pk=launched.pk).update(showcase_text="Inspection of 40 lines.")
     services.solution_publish(solution=launched, actor=staff)
     launched.refresh_from_db()
     assert launched.is_published
@@ -111,6 +115,11 @@ def test_it_publishes_only_launched_solutions(staff, catalogue):
 def test_it_has_the_database_refuse_publishing_an_unlaunched_solution(catalogue):
     with pytest.raises(IntegrityError):
         Solution.objects.filter(pk=catalogue["own"].pk).update(is_published=True)
+
+
+def test_it_has_the_database_refuse_a_published_solution_without_case_text(catalogue):
+    with pytest.raises(IntegrityError):
+        Solution.objects.filter(pk=catalogue["case"].pk).update(showcase_text="")
 
 
 def test_it_publishes_and_withdraws_from_the_page(client, staff, catalogue):
