@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, DecimalField, F, Q, Sum, When
+from django.db.models import Case, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, When
 from django.db.models.functions import Coalesce
 
 from innovation_center.accounts.access import scoped_queryset
@@ -253,41 +253,50 @@ class RankedRequest:
     pool: object = None  # capacity.PoolTotals of the request's pool and period
 
 
-def review_queue(*, now: dt.datetime | None = None) -> list[RankedRequest]:
-    """Pending requests ranked for review, with the hours free in each one's period.
-
-    Rank: companies granted the least over the last 12 months first, then oldest request.
-    Free hours come from the capacity calendar (compute.capacity): device-hours in service
-    over the period minus the unspent hours committed to grants in it; `fits` compares the
-    request with the pool's limit (within its over-subscription factor).
-    """
+def review_order(*, now: dt.datetime | None = None) -> QuerySet[AllocationRequest]:
+    """Pending requests in review order, ranked by the database: companies granted the least
+    over the last 12 months first (`granted_recently`), then the oldest request."""
     now = now or clock.now()
-    pending = list(
-        AllocationRequest.objects.filter(status=AllocationRequest.Status.PENDING).select_related(
-            "company", "accelerator_type", "site", "allocation", "requested_by"
-        )
-    )
-    if not pending:
-        return []
     since = (now - dt.timedelta(days=365)).date()
-    granted_recent = dict(
-        Allocation.objects.filter(starts_on__gte=since)
-        .values_list("company_id")
+    hours = DecimalField(max_digits=14, decimal_places=2)
+    recent = (
+        Allocation.objects.filter(company=OuterRef("company_id"), starts_on__gte=since)
+        .values("company_id")
         .annotate(total=Sum("hours_granted"))
-        .values_list("company_id", "total")
+        .values("total")
     )
+    return (
+        AllocationRequest.objects.filter(status=AllocationRequest.Status.PENDING)
+        .select_related("company", "accelerator_type", "site", "allocation", "requested_by")
+        .annotate(
+            granted_recently=Coalesce(
+                Subquery(recent, output_field=hours), ZERO, output_field=hours
+            )
+        )
+        .order_by("granted_recently", "created_at", "pk")
+    )
+
+
+def review_rows(
+    requests: list[AllocationRequest], *, first_rank: int = 1, now: dt.datetime | None = None
+) -> list[RankedRequest]:
+    """The review figures of some requests of `review_order` (a page of it), ranked from
+    `first_rank`: the hours free in each one's period, from one capacity calendar over the
+    page's pools and periods (device-hours in service minus the unspent hours committed to
+    grants); `fits` compares the request with the pool's limit (within its
+    over-subscription factor)."""
+    if not requests:
+        return []
+    now = now or clock.now()
     today = clock.local(now).date()
     calendar = capacity.capacity_calendar(
         start=today,
-        end=max(max(r.ends_on for r in pending), today + dt.timedelta(days=1)),
-        extra_pools=[(r.accelerator_type_id, r.site_id) for r in pending],
+        end=max(max(r.ends_on for r in requests), today + dt.timedelta(days=1)),
+        extra_pools=[(r.accelerator_type_id, r.site_id) for r in requests],
         today=today,
     )
-    ordered = sorted(
-        pending, key=lambda r: (granted_recent.get(r.company_id, ZERO), r.created_at, r.pk)
-    )
     ranked = []
-    for rank, request in enumerate(ordered, start=1):
+    for rank, request in enumerate(requests, start=first_rank):
         totals = calendar.totals(
             (request.accelerator_type_id, request.site_id),
             max(request.starts_on, today),
@@ -297,7 +306,7 @@ def review_queue(*, now: dt.datetime | None = None) -> list[RankedRequest]:
             RankedRequest(
                 request=request,
                 rank=rank,
-                company_granted_recently=granted_recent.get(request.company_id, ZERO),
+                company_granted_recently=exact_hours(request.granted_recently),
                 free_hours=max(totals.free_plain, 0.0),
                 fits=float(request.hours) <= totals.free + 1e-6,
                 limit_free=max(totals.free, 0.0),
@@ -305,6 +314,23 @@ def review_queue(*, now: dt.datetime | None = None) -> list[RankedRequest]:
             )
         )
     return ranked
+
+
+def review_queue(*, now: dt.datetime | None = None) -> list[RankedRequest]:
+    """Every pending request ranked for review, with its figures (see `review_rows`)."""
+    now = now or clock.now()
+    return review_rows(list(review_order(now=now)), now=now)
+
+
+def review_entry(*, request: AllocationRequest) -> RankedRequest | None:
+    """One pending request's line of the queue, with its rank."""
+    now = clock.now()
+    order = review_order(now=now)
+    ids = list(order.values_list("pk", flat=True))
+    if request.pk not in ids:
+        return None
+    rows = review_rows([order.get(pk=request.pk)], first_rank=ids.index(request.pk) + 1, now=now)
+    return rows[0]
 
 
 def company_allocations(*, user, company):

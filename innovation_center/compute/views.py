@@ -178,8 +178,9 @@ def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 def review_queue(request: HttpRequest) -> HttpResponse:
-    ranked = selectors.review_queue()
-    page_obj = paginate(request, ranked)
+    # Ranked and paged by the database; only the page's rows get their capacity figures.
+    page_obj = paginate(request, selectors.review_order())
+    ranked = selectors.review_rows(list(page_obj.object_list), first_rank=page_obj.start_index())
     can_decide = can_review_compute(request.user)
     rows = [
         {
@@ -188,7 +189,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             "approve_form": ApproveForm.for_request(entry.request) if can_decide else None,
             "reject_form": RejectForm.for_request(entry.request) if can_decide else None,
         }
-        for entry in page_obj
+        for entry in ranked
     ]
     context = {"page_obj": page_obj, "rows": rows, "can_decide": can_decide, "query": ""}
     return page_or_fragment(
@@ -212,7 +213,7 @@ def _decision_response(
         item.refresh_from_db()
         ranked = None
         if item.status == AllocationRequest.Status.PENDING:
-            ranked = next((r for r in selectors.review_queue() if r.request.pk == item.pk), None)
+            ranked = selectors.review_entry(request=item)
         row = {
             "ranked": ranked,
             "item": item,

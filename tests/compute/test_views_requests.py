@@ -357,3 +357,46 @@ def test_it_keeps_the_review_queue_queries_constant(
     with django_assert_max_num_queries(12):
         response = client.get(reverse("compute:review_queue"))
     assert response.content.decode().count('id="request-row-') == 50
+
+
+def test_it_ranks_and_pages_the_queue_in_sql_and_computes_only_the_page(
+    client, reviewer, monkeypatch
+):
+    from innovation_center.compute import selectors
+
+    factories.fleet(3)
+    device_type = factories.accelerator_type()
+    today = clock.today()
+    for n in range(55):
+        company = factories.company(f"Applicant {n:02d}")
+        # Companies granted more recently rank later: every fifth one had a grant.
+        if n % 5 == 0:
+            factories.allocation(company, hours=str(100 + n))
+        AllocationRequest.objects.create(
+            company=company,
+            accelerator_type=device_type,
+            hours=Decimal("10"),
+            device_cap=1,
+            starts_on=today,
+            ends_on=today + dt.timedelta(days=30),
+            purpose="Train",
+        )
+    everything = [r.request.pk for r in selectors.review_queue()]
+    computed = []
+    real_rows = selectors.review_rows
+
+    def recording(requests, **kwargs):
+        computed.append(len(requests))
+        return real_rows(requests, **kwargs)
+
+    monkeypatch.setattr(selectors, "review_rows", recording)
+    client.force_login(reviewer)
+    first = client.get(reverse("compute:review_queue"))
+    second = client.get(reverse("compute:review_queue"), {"page": 2})
+    assert computed == [50, 5]
+    assert [row["item"].pk for row in first.context["rows"]] == everything[:50]
+    assert [row["item"].pk for row in second.context["rows"]] == everything[50:]
+    assert [row["ranked"].rank for row in second.context["rows"]] == list(range(51, 56))
+    # Ungranted companies first, then by hours granted in the last year.
+    granted = [row["ranked"].company_granted_recently for row in first.context["rows"]]
+    assert granted == sorted(granted)
