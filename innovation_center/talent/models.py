@@ -83,9 +83,10 @@ class Teacher(TimeStampedModel):
 
 class Course(TimeStampedModel):
     class Term(models.TextChoices):
+        # In calendar order: pickers and filters list them as the year runs.
         SPRING = "spring", _("Spring")
-        AUTUMN = "autumn", _("Autumn")
         SUMMER = "summer", _("Summer")
+        AUTUMN = "autumn", _("Autumn")
 
     university = models.ForeignKey(
         University, on_delete=models.CASCADE, related_name="courses", verbose_name=_("university")
