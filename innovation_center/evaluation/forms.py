@@ -59,11 +59,43 @@ class DatasetUploadForm(CompanyChoiceMixin, forms.Form):
         self._set_companies(companies, company)
 
 
-class JobSubmitForm(forms.Form):
-    """The job's inputs; the choices are the company's own rows (and the built-in data sets)."""
+class SelectWithData(forms.Select):
+    """A select whose options carry `data-<name>` attributes of their rows, for app.js."""
 
-    model = forms.ModelChoiceField(label=_("Model"), queryset=None)
-    dataset = forms.ModelChoiceField(label=_("Data set"), queryset=None)
+    def __init__(self, *args, data_of=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.data_of = data_of or (lambda row: {})
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        row = getattr(value, "instance", None)
+        if row is not None:
+            option["attrs"].update(
+                {f"data-{key}": str(item) for key, item in self.data_of(row).items()}
+            )
+        return option
+
+
+class JobSubmitForm(forms.Form):
+    """The job's inputs; the choices are the company's own rows (and the built-in data sets).
+
+    Only data sets with as many features as the chosen model has inputs are offered: on the
+    server once a model is chosen, and in the browser as the choice changes (app.js hides
+    the others through `data-inputs` / `data-features`).
+    """
+
+    model = forms.ModelChoiceField(
+        label=_("Model"),
+        queryset=None,
+        widget=SelectWithData(
+            attrs={"data-filters": "dataset"}, data_of=lambda m: {"inputs": m.input_dim}
+        ),
+    )
+    dataset = forms.ModelChoiceField(
+        label=_("Data set"),
+        queryset=None,
+        widget=SelectWithData(data_of=lambda d: {"features": d.n_features}),
+    )
     allocation = forms.ModelChoiceField(label=_("Allocation"), queryset=None)
     devices = forms.IntegerField(
         label=_("Devices"),
@@ -99,6 +131,21 @@ class JobSubmitForm(forms.Form):
                 self.fields[name].empty_label = None
                 self.fields[name].initial = queryset[0].pk
         self.fields["dataset"].label_from_instance = self._dataset_label
+        # A posted form keeps every data set: a mismatch then gets the service's own message
+        # (what the model expects, what the data set has), not "not a valid choice".
+        chosen = None if self.is_bound else self._chosen_model(models)
+        if chosen is not None:
+            self.fields["dataset"].queryset = datasets.filter(n_features=chosen.input_dim)
+
+    def _chosen_model(self, models):
+        """The model the page is for (asked for in the address, or the only one)."""
+        key = self.initial.get("model") or self.fields["model"].initial
+        if not key:
+            return None
+        try:
+            return models.filter(pk=int(key)).first()
+        except (TypeError, ValueError):
+            return None
 
     @staticmethod
     def _allocation_label(allocation) -> str:

@@ -29,3 +29,30 @@ document.addEventListener("click", (event) => {
     window.print();
   }
 });
+
+// <select data-filters="dataset"> of models: offer only the data sets (<option data-features>)
+// with as many features as the chosen model has inputs (<option data-inputs>).
+function filterDatasets(modelSelect) {
+  const form = modelSelect.form;
+  const target = form && form.elements.namedItem(modelSelect.dataset.filters);
+  if (!(target instanceof HTMLSelectElement)) return;
+  const chosen = modelSelect.selectedOptions[0];
+  const inputs = chosen ? chosen.dataset.inputs : undefined;
+  for (const option of target.options) {
+    if (option.dataset.features === undefined) continue;
+    const fits = inputs === undefined || option.dataset.features === inputs;
+    option.hidden = !fits;
+    option.disabled = !fits;
+    if (!fits && option.selected) target.value = "";
+  }
+}
+document.addEventListener("change", (event) => {
+  const field = event.target;
+  if (field instanceof HTMLSelectElement && field.dataset.filters) filterDatasets(field);
+});
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("select[data-filters]").forEach(filterDatasets);
+});
+document.addEventListener("htmx:afterSettle", () => {
+  document.querySelectorAll("select[data-filters]").forEach(filterDatasets);
+});

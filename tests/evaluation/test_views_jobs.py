@@ -195,6 +195,20 @@ def test_it_shows_a_shape_mismatch_next_to_the_data_set(client, member, grant, d
     assert "64 features" in response.context["form"].errors["dataset"][0]
 
 
+def test_it_offers_only_data_sets_that_fit_the_chosen_model(
+    client, member, grant, devices, model, digits
+):
+    client.force_login(member)
+    iris = factories.builtin_dataset("iris")
+    response = client.get(reverse("evaluation:job_submit"), {"model": model.pk})
+    offered = list(response.context["form"].fields["dataset"].queryset)
+    assert digits in offered and iris not in offered
+    html = response.content.decode()
+    # Every option says its size, so the browser narrows the list as the model changes.
+    assert f'data-inputs="{model.input_dim}"' in html
+    assert 'data-features="64"' in html and 'data-filters="dataset"' in html
+
+
 def test_it_keeps_priority_within_bounds(client, member, grant, devices, model, digits):
     client.force_login(member)
     response = client.post(
