@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from innovation_center.compute.models import (
@@ -18,7 +19,9 @@ from innovation_center.compute.models import (
 )
 from innovation_center.compute.services import DEVICE_CAP_MAX
 from innovation_center.core import clock
+from innovation_center.core.forms import SearchChoiceField
 from innovation_center.core.numbers import PlainDecimalField, PlainIntegerField
+from innovation_center.ecosystem.models import Company
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 # Shape only: the hours above zero, the cap's range and the period's bounds are the services'
@@ -152,8 +155,14 @@ class RequestFilterForm(forms.Form):
         required=False,
         choices=[("", _("All"))] + AllocationRequest.Status.choices,
     )
-    company = forms.ModelChoiceField(
-        label=_("Company"), queryset=None, required=False, empty_label=_("All")
+    # A search box, not a select of every company (there may be thousands).
+    company = SearchChoiceField(
+        queryset=Company.objects.none(),
+        label=_("Company"),
+        required=False,
+        search_url=reverse_lazy("ecosystem:company_search"),
+        name_field="legal_name",
+        help_text=_("Type part of the name and pick a suggestion; empty for all."),
     )
 
     def __init__(self, *args, companies=None, **kwargs):

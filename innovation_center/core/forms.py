@@ -84,3 +84,69 @@ def form_filters(form) -> dict:
     """The cleaned filter values of a list form ('' for what is empty or invalid)."""
     form.is_valid()
     return {name: form.cleaned_data.get(name) or "" for name in form.fields}
+
+
+class SearchInput(forms.TextInput):
+    """A text box that suggests rows as one types (app.js fills its <datalist> from
+    `search_url`); without JavaScript, an id or the exact name works as well."""
+
+    input_type = "search"
+    template_name = "core/widgets/search_input.html"
+
+    def __init__(self, *, search_url: str, attrs=None):
+        super().__init__(attrs)
+        self.search_url = search_url
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["search_url"] = self.search_url
+        context["widget"]["list_id"] = f"{context['widget']['attrs'].get('id', name)}-options"
+        return context
+
+    def format_value(self, value):
+        row = getattr(self, "chosen", None)
+        return self.label_of(row) if row is not None else super().format_value(value)
+
+
+class SearchChoiceField(forms.ModelChoiceField):
+    """A choice among many rows (thousands of companies) without rendering them: the page
+    sends "Name (#id)", an id, or an exact `name_field`; the row must be in `queryset` (the
+    caller's scoped rows), so a foreign id is refused like an unknown one."""
+
+    def __init__(self, queryset, *, search_url: str, name_field: str, **kwargs):
+        self.name_field = name_field
+        kwargs.setdefault("widget", SearchInput(search_url=search_url))
+        super().__init__(queryset, **kwargs)
+        self.widget.label_of = self.label_of
+
+    def label_of(self, row) -> str:
+        return f"{getattr(row, self.name_field)} (#{row.pk})"
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).strip()
+        key = text.rsplit("(#", 1)[-1].rstrip(")") if text.endswith(")") and "(#" in text else text
+        queryset = self.queryset
+        row = None
+        if key.isascii() and key.isdigit():
+            row = queryset.filter(pk=int(key)).first()
+        if row is None:
+            row = queryset.filter(**{f"{self.name_field}__iexact": text}).first()
+        if row is None:
+            raise forms.ValidationError(
+                _("No match for “%(text)s”: type part of the name and pick a suggestion.")
+                % {"text": text[:80]},
+                code="invalid_choice",
+            )
+        self.widget.chosen = row
+        return row
+
+    def prepare_value(self, value):
+        if isinstance(value, (int, str)) and str(value).isdigit():
+            row = self.queryset.filter(pk=int(value)).first()
+            if row is not None:
+                return self.label_of(row)
+        if hasattr(value, "pk"):
+            return self.label_of(value)
+        return value

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from innovation_center.ecosystem import views
+from innovation_center.ecosystem import search, views
 
 app_name = "ecosystem"
 urlpatterns = [
     path("companies/", views.company_list, name="company_list"),
     path("companies/new/", views.company_create, name="company_create"),
+    path("companies/search/", search.company_search, name="company_search"),
     path("companies/import/", views.company_import, name="company_import"),
     path("companies/<int:pk>/", views.company_detail, name="company_detail"),
     path("companies/<int:pk>/edit/", views.company_edit, name="company_edit"),

@@ -56,3 +56,25 @@ document.addEventListener("DOMContentLoaded", () => {
 document.addEventListener("htmx:afterSettle", () => {
   document.querySelectorAll("select[data-filters]").forEach(filterDatasets);
 });
+
+// <input data-search-url list=...>: suggest matching rows as one types (a small JSON list
+// from the server, scoped to the user); the field also accepts an id or an exact name.
+let searchTimer;
+document.addEventListener("input", (event) => {
+  const field = event.target;
+  if (!(field instanceof HTMLInputElement) || !field.dataset.searchUrl) return;
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(async () => {
+    const url = new URL(field.dataset.searchUrl, window.location.href);
+    url.searchParams.set("q", field.value);
+    const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (!response.ok) return;
+    const list = field.list;
+    if (!list) return;
+    list.replaceChildren(...(await response.json()).results.map((row) => {
+      const option = document.createElement("option");
+      option.value = row.label;
+      return option;
+    }));
+  }, 200);
+});
