@@ -105,7 +105,7 @@ def queued_workloads(
     *,
     now: dt.datetime,
     lock: bool,
-    offset: int = 0,
+    offset: int = 0,  # with `limit`
     limit: int | None = None,
     usage: dict[int, float] | None = None,
 ) -> list[QueuedWorkload]:
@@ -123,8 +123,6 @@ def queued_workloads(
         qs = qs.select_for_update(skip_locked=True, of=("self",))
     if limit is not None:
         qs = qs[offset : offset + limit]
-    elif offset:
-        qs = qs[offset:]
     rows = qs.values_list(
         "id",
         "allocation__company_id",

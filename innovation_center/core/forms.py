@@ -103,10 +103,6 @@ class SearchInput(forms.TextInput):
         context["widget"]["list_id"] = f"{context['widget']['attrs'].get('id', name)}-options"
         return context
 
-    def format_value(self, value):
-        row = getattr(self, "chosen", None)
-        return self.label_of(row) if row is not None else super().format_value(value)
-
 
 class SearchChoiceField(forms.ModelChoiceField):
     """A choice among many rows (thousands of companies) without rendering them: the page
@@ -117,7 +113,6 @@ class SearchChoiceField(forms.ModelChoiceField):
         self.name_field = name_field
         kwargs.setdefault("widget", SearchInput(search_url=search_url))
         super().__init__(queryset, **kwargs)
-        self.widget.label_of = self.label_of
 
     def label_of(self, row) -> str:
         return f"{getattr(row, self.name_field)} (#{row.pk})"
@@ -139,7 +134,6 @@ class SearchChoiceField(forms.ModelChoiceField):
                 % {"text": text[:80]},
                 code="invalid_choice",
             )
-        self.widget.chosen = row
         return row
 
     def prepare_value(self, value):
